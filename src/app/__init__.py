@@ -1,0 +1,31 @@
+"""Logto sign-in for Quart, with the SDK's data in server-side Redis sessions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from quart import Quart
+
+from app import auth, errors, headers, health, logto_client, pages, sessions
+from app.config import Settings, load_settings
+from app.csrf import csrf_token
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+
+def create_app(settings: Settings | None = None) -> Quart:
+    """Build the app from `settings` (read from the environment when None)."""
+    settings = settings or load_settings()
+    settings.check()
+    app = Quart(__name__, template_folder=str(TEMPLATES))
+    app.secret_key = settings.secret_key()
+    app.extensions["settings"] = settings
+    app.jinja_env.globals["csrf_token"] = csrf_token
+
+    sessions.init_app(app, settings)
+    logto_client.init_app(app, settings)
+    errors.init_app(app)
+    headers.init_app(app, settings)
+    for blueprint in (auth.blueprint, pages.blueprint, health.blueprint):
+        app.register_blueprint(blueprint)
+    return app

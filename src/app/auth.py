@@ -1,0 +1,82 @@
+"""Sign-in, sign-up, callback and sign-out routes, and the `login_required` guard."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import ParamSpec
+
+from logto import InteractionMode
+from quart import Blueprint, redirect, render_template, request, session, url_for
+from quart.typing import ResponseReturnValue
+
+from app import logto_client
+from app.csrf import verify_csrf
+from app.redirects import DEFAULT_NEXT, safe_next
+
+blueprint = Blueprint("auth", __name__)
+
+NEXT_KEY = "next"
+P = ParamSpec("P")
+
+
+def login_required(
+    view: Callable[P, Awaitable[ResponseReturnValue]],
+) -> Callable[P, Awaitable[ResponseReturnValue]]:
+    """Send signed-out users to /sign-in, returning them to this page afterwards."""
+
+    @wraps(view)
+    async def guarded(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
+        if not logto_client.is_authenticated():
+            here = request.path + (
+                f"?{request.query_string.decode()}" if request.query_string else ""
+            )
+            return redirect(url_for("auth.sign_in", next=here))
+        return await view(*args, **kwargs)
+
+    return guarded
+
+
+async def _start(interaction_mode: InteractionMode | None) -> ResponseReturnValue:
+    target = safe_next(request.args.get("next"))
+    if logto_client.is_authenticated():
+        return redirect(target)
+    url = await logto_client.sign_in_url(interaction_mode)
+    session[NEXT_KEY] = target
+    return redirect(url)
+
+
+@blueprint.get("/sign-in")
+async def sign_in() -> ResponseReturnValue:
+    """Redirect to Logto's sign-in screen."""
+    return await _start(None)
+
+
+@blueprint.get("/sign-up")
+async def sign_up() -> ResponseReturnValue:
+    """Redirect to Logto's create-account screen."""
+    return await _start("signUp")
+
+
+@blueprint.get("/callback")
+async def callback() -> ResponseReturnValue:
+    """Complete the sign-in and return to the page the user came from."""
+    await logto_client.complete_sign_in(request.url)
+    return redirect(safe_next(session.pop(NEXT_KEY, DEFAULT_NEXT)))
+
+
+@blueprint.get("/sign-out")
+async def sign_out_page() -> ResponseReturnValue:
+    """A page with the sign-out button; a GET never signs anyone out."""
+    return await render_template("sign_out.html", signed_in=logto_client.is_authenticated())
+
+
+@blueprint.post("/sign-out")
+async def sign_out() -> ResponseReturnValue:
+    """Clear the server-side session, then let Logto end its own session."""
+    await verify_csrf()
+    end_session_url = await logto_client.sign_out_url()
+    session.clear()
+    response = redirect(end_session_url or "/")
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,125 @@
+"""Settings read once from the environment (and `.env` in development)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from quart import current_app
+
+# Values that match the local identity provider started by `scripts/run`.
+DEV_LOGTO_ENDPOINT = "http://localhost:3001"
+DEV_LOGTO_APP_ID = "dev-app"
+DEV_LOGTO_APP_SECRET = "dev-secret-change-me"  # noqa: S105 - public dev value
+
+REQUIRED_IN_PRODUCTION = (
+    "SECRET_KEY",
+    "LOGTO_ENDPOINT",
+    "LOGTO_APP_ID",
+    "LOGTO_APP_SECRET",
+    "REDIS_URL",
+)
+
+
+class SettingsError(Exception):
+    """Raised when the settings cannot start the app; one line per problem."""
+
+
+class Settings(BaseSettings):
+    """Every setting of the service; names match the environment variables."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=True
+    )
+
+    APP_ENV: Literal["development", "production", "test"] = "development"
+    LOGTO_ENDPOINT: str | None = None
+    LOGTO_APP_ID: str | None = None
+    LOGTO_APP_SECRET: SecretStr | None = None
+    BASE_URL: str = "http://localhost:3000"
+    REDIS_URL: str | None = None
+    SECRET_KEY: SecretStr | None = None
+    REDIS_TIMEOUT: float = Field(default=2.0, gt=0, description="seconds per Redis call")
+    PROVIDER_TIMEOUT: float = Field(default=10.0, gt=0, description="seconds per provider call")
+    SESSION_LIFETIME: int = Field(default=14 * 24 * 3600, gt=0, description="seconds")
+
+    @property
+    def is_production(self) -> bool:
+        """True when the app must refuse unsafe defaults."""
+        return self.APP_ENV == "production"
+
+    @property
+    def base_url(self) -> str:
+        """BASE_URL without a trailing slash."""
+        return self.BASE_URL.rstrip("/")
+
+    @property
+    def uses_https(self) -> bool:
+        """True when the public origin is https, so cookies must be Secure."""
+        return self.base_url.startswith("https://")
+
+    @property
+    def logto_endpoint(self) -> str:
+        """The Logto origin, without a trailing slash or /oidc."""
+        endpoint = (self.LOGTO_ENDPOINT or DEV_LOGTO_ENDPOINT).rstrip("/")
+        return endpoint.removesuffix("/oidc")
+
+    @property
+    def logto_app_id(self) -> str:
+        """The Logto application id."""
+        return self.LOGTO_APP_ID or DEV_LOGTO_APP_ID
+
+    @property
+    def logto_app_secret(self) -> str:
+        """The Logto application secret."""
+        return (
+            self.LOGTO_APP_SECRET.get_secret_value()
+            if self.LOGTO_APP_SECRET
+            else DEV_LOGTO_APP_SECRET
+        )
+
+    @property
+    def redis_url(self) -> str:
+        """The Redis URL for sessions."""
+        return self.REDIS_URL or "redis://127.0.0.1:6379/0"
+
+    def missing_in_production(self) -> list[str]:
+        """Names of required settings that are not set."""
+        return [name for name in REQUIRED_IN_PRODUCTION if not getattr(self, name)]
+
+    def check(self) -> None:
+        """Raise SettingsError naming every missing setting, in production only."""
+        if not self.is_production:
+            return
+        missing = self.missing_in_production()
+        if missing:
+            lines = [f"{name} is required when APP_ENV=production" for name in missing]
+            raise SettingsError("\n".join(lines))
+
+    def secret_key(self) -> str:
+        """SECRET_KEY, or a random per-process key outside production."""
+        if self.SECRET_KEY:
+            return self.SECRET_KEY.get_secret_value()
+        self.check()
+        generated = secrets.token_urlsafe(32)
+        self.SECRET_KEY = SecretStr(generated)
+        return generated
+
+
+def load_settings() -> Settings:
+    """Read and check the settings, turning every problem into one SettingsError line."""
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        lines = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()]
+        raise SettingsError("\n".join(lines)) from None
+    settings.check()
+    return settings
+
+
+def current_settings() -> Settings:
+    """The settings of the app serving the current request."""
+    settings: Settings = current_app.extensions["settings"]
+    return settings

@@ -1,0 +1,27 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+from quart import Blueprint, current_app
+from quart.typing import ResponseReturnValue
+from redis.exceptions import RedisError
+
+from app.sessions import redis_client
+
+blueprint = Blueprint("health", __name__)
+
+
+@blueprint.get("/healthz")
+async def healthz() -> ResponseReturnValue:
+    """The process is up and serving."""
+    return {"status": "ok"}
+
+
+@blueprint.get("/readyz")
+async def readyz() -> ResponseReturnValue:
+    """Ready when Redis answers a PING."""
+    try:
+        await redis_client(current_app).ping()
+    except RedisError as error:
+        return {"status": "unavailable", "redis": str(error)}, 503, {"Retry-After": "5"}
+    return {"status": "ok", "redis": "ok"}

@@ -1,0 +1,123 @@
+"""The one place that talks to the Logto SDK; views call these functions."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+import jwt
+import pydantic
+from logto import InteractionMode, LogtoClient, LogtoConfig, LogtoException
+from quart import Quart, current_app
+
+from app.config import Settings, current_settings
+from app.errors import AppError
+from app.storage import SessionStorage
+
+EXTENSION = "logto"
+
+
+def init_app(app: Quart, settings: Settings) -> None:
+    """Create the app's single LogtoClient (it caches the provider metadata)."""
+    config = LogtoConfig(
+        endpoint=settings.logto_endpoint,
+        appId=settings.logto_app_id,
+        appSecret=settings.logto_app_secret,
+    )
+    app.extensions[EXTENSION] = LogtoClient(config, storage=SessionStorage())
+
+
+def _client() -> LogtoClient:
+    client: LogtoClient = current_app.extensions[EXTENSION]
+    return client
+
+
+@asynccontextmanager
+async def _provider_call() -> AsyncIterator[None]:
+    """Bound a provider round trip by PROVIDER_TIMEOUT and turn its failures into pages."""
+    try:
+        async with asyncio.timeout(current_settings().PROVIDER_TIMEOUT):
+            yield
+    except TimeoutError as error:
+        raise AppError(
+            504, "The sign-in service did not answer in time. Please try again."
+        ) from error
+    except (aiohttp.ClientError, jwt.PyJWKClientConnectionError, pydantic.ValidationError) as error:
+        current_app.logger.warning("Identity provider unavailable: %r", error)
+        raise AppError(
+            502, "The sign-in service could not be reached. Please try again."
+        ) from error
+
+
+def redirect_uri() -> str:
+    """The callback URL registered with Logto."""
+    return f"{current_settings().base_url}/callback"
+
+
+def post_sign_out_uri() -> str:
+    """Where Logto sends the browser after sign-out."""
+    return f"{current_settings().base_url}/"
+
+
+def is_authenticated() -> bool:
+    """True when the session holds an ID token."""
+    return bool(_client().isAuthenticated())
+
+
+async def sign_in_url(interaction_mode: InteractionMode | None = None) -> str:
+    """Start a sign-in transaction and return the authorization URL to redirect to."""
+    async with _provider_call():
+        url: str = await _client().signIn(redirect_uri(), interaction_mode)
+    if interaction_mode == "signUp":
+        # Logto's current name for the first screen; interaction_mode is the older one.
+        url += "&first_screen=register"
+    return url
+
+
+async def complete_sign_in(callback_url: str) -> None:
+    """Finish the sign-in transaction from the callback URL, or raise a 400 AppError."""
+    try:
+        async with _provider_call():
+            await _client().handleSignInCallback(callback_url)
+    except LogtoException as error:
+        raise sign_in_failed(str(error)) from error
+    except jwt.PyJWTError as error:
+        raise sign_in_failed(f"The ID token failed verification ({error}).") from error
+
+
+def sign_in_failed(reason: str) -> AppError:
+    """The 400 page for a failed or tampered callback."""
+    return AppError(400, reason, title="Sign-in failed", offer_sign_in=True)
+
+
+async def sign_out_url() -> str | None:
+    """Forget the tokens and return Logto's end-session URL (None if Logto is unreachable)."""
+    try:
+        async with _provider_call():
+            url: str = await _client().signOut(post_sign_out_uri())
+    except (AppError, LogtoException) as error:
+        current_app.logger.warning("Signing out locally only: %s", error)
+        return None
+    return url
+
+
+def id_token_claims() -> dict[str, Any]:
+    """The claims of the stored ID token (verified when it was received)."""
+    claims: dict[str, Any] = _client().getIdTokenClaims().model_dump(exclude_none=True)
+    return claims
+
+
+async def fetch_user_info() -> dict[str, Any]:
+    """The user's claims from Logto's userinfo endpoint (refreshing the access token if needed)."""
+    try:
+        async with _provider_call():
+            info = await _client().fetchUserInfo()
+    except LogtoException as error:
+        raise AppError(
+            502, f"The sign-in service refused the user info request: {error}", offer_sign_in=True
+        ) from error
+    result: dict[str, Any] = info.model_dump(exclude_none=True)
+    return result
