@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Iterator
 
+import aiohttp
 import pytest
 from quart import Quart
 from quart.typing import TestClientProtocol as QuartClient
@@ -12,7 +13,12 @@ from redis.asyncio import Redis
 
 from app import create_app
 from app.config import Settings
-from devstack.redis_server import RedisServer
+from devstack import AppServer, LocalIdp, RedisServer, free_port
+from tests.auth_actions import AuthActions
+
+CLIENT_ID = "test-app"
+CLIENT_SECRET = "test-app-secret"
+SECRET_KEY = "test-secret-key"
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +42,7 @@ async def redis(redis_url: str) -> AsyncIterator[Redis]:
 def make_settings(**overrides: object) -> Settings:
     """Test settings that ignore the developer's `.env`."""
     values: dict[str, object] = {"APP_ENV": "test", "SECRET_KEY": "test-secret-key", **overrides}
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg, arg-type]
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -51,3 +57,65 @@ async def app(redis_url: str) -> AsyncIterator[Quart]:
 def client(app: Quart) -> QuartClient:
     """A test client for `app`."""
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def app_ports() -> list[int]:
+    """Ports for the two app processes, known before the provider registers them."""
+    return [free_port(), free_port()]
+
+
+@pytest.fixture(scope="session")
+def idp(app_ports: list[int]) -> Iterator[LocalIdp]:
+    """The real local OpenID provider, with both app processes registered as one client."""
+    origins = [f"http://127.0.0.1:{port}" for port in app_ports]
+    with LocalIdp(
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        redirect_uris=[f"{origin}/callback" for origin in origins],
+        post_logout_redirect_uris=[f"{origin}/" for origin in origins],
+    ) as provider:
+        yield provider
+
+
+def server_settings(idp: LocalIdp, redis_url: str, port: int) -> dict[str, str]:
+    """Production settings for an app process on `port`."""
+    return {
+        "APP_ENV": "production",
+        "LOGTO_ENDPOINT": idp.endpoint,
+        "LOGTO_APP_ID": CLIENT_ID,
+        "LOGTO_APP_SECRET": CLIENT_SECRET,
+        "BASE_URL": f"http://127.0.0.1:{port}",
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": SECRET_KEY,
+    }
+
+
+@pytest.fixture(scope="session")
+def app_server(idp: LocalIdp, redis_url: str, app_ports: list[int]) -> Iterator[AppServer]:
+    """The app served by hypercorn through the Procfile command, 2 workers."""
+    port = app_ports[0]
+    with AppServer(server_settings(idp, redis_url, port), port=port, workers=2) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def second_app_server(idp: LocalIdp, redis_url: str, app_ports: list[int]) -> Iterator[AppServer]:
+    """Another app process (think: another host) on the same Redis, 1 worker."""
+    port = app_ports[1]
+    with AppServer(server_settings(idp, redis_url, port), port=port, workers=1) as server:
+        yield server
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    """A fresh cookie-keeping HTTP client: one browser profile."""
+    jar = aiohttp.CookieJar(unsafe=True)  # keep cookies for 127.0.0.1
+    async with aiohttp.ClientSession(cookie_jar=jar) as session:
+        yield session
+
+
+@pytest.fixture
+def auth(app_server: AppServer, http: aiohttp.ClientSession) -> AuthActions:
+    """Sign-in and sign-out actions against the served app."""
+    return AuthActions(app_server.url, http)

@@ -8,7 +8,7 @@ from app.config import REQUIRED_IN_PRODUCTION, Settings, SettingsError, load_set
 def test_development_defaults_point_at_the_local_provider(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in REQUIRED_IN_PRODUCTION:
         monkeypatch.delenv(name, raising=False)
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     assert settings.logto_endpoint == "http://localhost:3001"
     assert settings.base_url == "http://localhost:3000"
     assert not settings.uses_https
@@ -16,13 +16,15 @@ def test_development_defaults_point_at_the_local_provider(monkeypatch: pytest.Mo
 
 
 def test_endpoint_is_normalised() -> None:
-    settings = Settings(LOGTO_ENDPOINT="https://tenant.logto.app/oidc/", _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(LOGTO_ENDPOINT="https://tenant.logto.app/oidc/", _env_file=None)
     assert settings.logto_endpoint == "https://tenant.logto.app"
 
 
 def test_secrets_do_not_appear_in_repr() -> None:
     settings = Settings(
-        SECRET_KEY="top-secret-value", LOGTO_APP_SECRET="app-secret-value", _env_file=None  # type: ignore[call-arg]
+        SECRET_KEY="top-secret-value",
+        LOGTO_APP_SECRET="app-secret-value",
+        _env_file=None,
     )
     assert "top-secret-value" not in repr(settings)
     assert "app-secret-value" not in repr(settings)

@@ -22,16 +22,16 @@ async def storage_app(redis_url: str) -> AsyncIterator[Quart]:
 
     @app.get("/_test/set/<key>/<value>")
     async def set_value(key: str, value: str) -> ResponseReturnValue:
-        storage.set(key, value)  # type: ignore[arg-type]
+        storage.set(key, value)
         return "ok"
 
     @app.get("/_test/get/<key>")
     async def get_value(key: str) -> ResponseReturnValue:
-        return storage.get(key) or "<none>"  # type: ignore[arg-type]
+        return storage.get(key) or "<none>"
 
     @app.get("/_test/delete/<key>")
     async def delete_value(key: str) -> ResponseReturnValue:
-        storage.delete(key)  # type: ignore[arg-type]
+        storage.delete(key)
         return "ok"
 
     async with app.test_app():

@@ -1,0 +1,114 @@
+"""The whole flow over real sockets: hypercorn (Procfile), the local provider, Redis."""
+
+import aiohttp
+from redis.asyncio import Redis
+
+from devstack import AppServer, LocalIdp
+from tests.auth_actions import SESSION_COOKIE, AuthActions, forms_of
+
+
+async def test_sign_in_shows_the_name_on_home(auth: AuthActions, app_server: AppServer) -> None:
+    home = await auth.sign_in("alice")
+    assert home.url == f"{app_server.url}/"
+    assert 'Hello, <span class="user-name">Alice</span>' in home.text
+    assert 'id="sign-out"' in home.text
+    assert 'id="sign-in"' not in home.text
+
+
+async def test_signed_out_home_offers_sign_in_and_sign_up(auth: AuthActions) -> None:
+    home = await auth.get("/")
+    assert 'id="sign-in"' in home.text and 'id="sign-up"' in home.text
+
+
+async def test_profile_shows_id_token_claims_and_user_info(auth: AuthActions) -> None:
+    await auth.sign_in("bob")
+    profile = await auth.get("/profile")
+    assert profile.status == 200
+    assert "ID token claims" in profile.text and "User info" in profile.text
+    assert profile.text.count("<th>username</th><td>bob</td>") == 2, "claims and userinfo"
+    assert "<th>iss</th>" in profile.text
+
+
+async def test_profile_sends_signed_out_users_through_sign_in_and_back(
+    auth: AuthActions, app_server: AppServer
+) -> None:
+    async with auth.http.get(f"{app_server.url}/profile", allow_redirects=False) as resp:
+        assert resp.status == 302
+        assert resp.headers["Location"] == "/sign-in?next=/profile"
+    landed = await auth.sign_in("carol", path="/profile")
+    assert landed.url == f"{app_server.url}/profile"
+    assert "Profile of Carol" in landed.text
+
+
+async def test_unsafe_next_falls_back_to_home(auth: AuthActions, app_server: AppServer) -> None:
+    landed = await auth.sign_in("dave", path="/sign-in?next=//evil.example/")
+    assert landed.url == f"{app_server.url}/"
+
+
+async def test_sign_up_asks_the_provider_for_the_create_account_screen(
+    auth: AuthActions, app_server: AppServer
+) -> None:
+    async with auth.http.get(f"{app_server.url}/sign-up", allow_redirects=False) as resp:
+        location = resp.headers["Location"]
+    assert "interaction_mode=signUp" in location and "first_screen=register" in location
+    screen = await auth.get("/sign-up")
+    assert "<h1>Create account</h1>" in screen.text
+    home = await auth.submit(screen, forms_of(screen.text)[0], username="erin")
+    assert "Erin" in home.text
+
+
+async def test_sign_out_clears_server_session(
+    auth: AuthActions, app_server: AppServer, idp: LocalIdp, redis: Redis
+) -> None:
+    await auth.sign_in("frank")
+    old_session_id = auth.session_id()
+    assert old_session_id and await redis.exists(f"session:{old_session_id}")
+
+    ended = await auth.sign_out()
+    assert ended.url == f"{app_server.url}/"
+    assert 'id="sign-in"' in ended.text
+    assert not await redis.exists(f"session:{old_session_id}")
+    again = await auth.get("/sign-in")
+    assert again.url.startswith(idp.endpoint) and forms_of(again.text), "provider session ended too"
+
+    async with (
+        aiohttp.ClientSession(cookies={SESSION_COOKIE: old_session_id}) as replay,
+        replay.get(f"{app_server.url}/profile", allow_redirects=False) as resp,
+    ):
+        assert resp.status == 302, "the old cookie no longer signs anyone in"
+
+
+async def test_sign_out_without_csrf_token_is_refused(
+    auth: AuthActions, app_server: AppServer
+) -> None:
+    await auth.sign_in("grace")
+    async with auth.http.post(f"{app_server.url}/sign-out", data={}) as resp:
+        assert resp.status == 403
+    async with auth.http.post(
+        f"{app_server.url}/sign-out", data={"csrf_token": "forged"}, allow_redirects=False
+    ) as resp:
+        assert resp.status == 403
+    assert "Grace" in (await auth.get("/")).text
+
+
+async def test_get_sign_out_never_signs_out(auth: AuthActions) -> None:
+    await auth.sign_in("heidi")
+    page = await auth.get("/sign-out")
+    assert page.status == 200 and 'id="sign-out"' in page.text
+    assert "Heidi" in (await auth.get("/")).text
+
+
+async def test_session_cookie_is_opaque_httponly_and_lax(
+    auth: AuthActions, app_server: AppServer
+) -> None:
+    async with auth.http.get(f"{app_server.url}/sign-in", allow_redirects=False) as resp:
+        assert resp.status == 302
+        set_cookie = resp.headers["Set-Cookie"]
+    assert set_cookie.startswith(f"{SESSION_COOKIE}=")
+    attributes = {part.strip().split("=")[0].lower() for part in set_cookie.split(";")}
+    assert {"httponly", "path"} <= attributes
+    assert "samesite=lax" in set_cookie.lower()
+    assert "domain" not in attributes
+    await auth.sign_in("ivan")
+    session_id = auth.session_id() or ""
+    assert "." not in session_id, "not a JWT or any token: an opaque id"
