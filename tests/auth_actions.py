@@ -48,6 +48,12 @@ class Page:
     url: str
     status: int
     text: str
+    visited: tuple[str, ...] = ()
+
+
+async def _page(resp: aiohttp.ClientResponse) -> Page:
+    visited = (*(str(step.url) for step in resp.history), str(resp.url))
+    return Page(str(resp.url), resp.status, await resp.text(), visited)
 
 
 class AuthActions:
@@ -60,14 +66,14 @@ class AuthActions:
     async def get(self, url: str, *, follow: bool = True) -> Page:
         """GET `url` (relative to the app) following redirects across hosts."""
         async with self.http.get(urljoin(self.app_url + "/", url), allow_redirects=follow) as resp:
-            return Page(str(resp.url), resp.status, await resp.text())
+            return await _page(resp)
 
     async def submit(self, page: Page, form: Form, **fields: str) -> Page:
         """Submit `form` of `page` with its own fields overridden by `fields`."""
         data = {**form.fields, **fields}
         target = urljoin(page.url, form.action or page.url)
         async with self.http.post(target, data=data) as resp:
-            return Page(str(resp.url), resp.status, await resp.text())
+            return await _page(resp)
 
     async def sign_in(self, username: str = "demo", path: str = "/sign-in") -> Page:
         """Go through `path`, the provider's form, and the callback; return the page landed on."""

@@ -1,0 +1,9 @@
+"""Start the real parts (Redis, local identity provider, the app) as child processes."""
+
+from devstack.app_server import AppServer
+from devstack.idp import LocalIdp
+from devstack.ports import free_port
+from devstack.process import ManagedProcess, ProcessError
+from devstack.redis_server import RedisServer
+
+__all__ = ["AppServer", "LocalIdp", "ManagedProcess", "ProcessError", "RedisServer", "free_port"]

@@ -1,0 +1,66 @@
+// Plain HTML pages with inline styles, no external assets.
+const STYLE = `
+  body { font-family: system-ui, sans-serif; background: #f4f5f7; color: #1f2328; margin: 0; }
+  main { max-width: 22rem; margin: 4rem auto; padding: 2rem; background: #fff;
+         border-radius: 8px; box-shadow: 0 1px 4px rgba(0, 0, 0, .15); }
+  h1 { font-size: 1.5rem; margin: 0 0 1.5rem; }
+  label { display: block; font-weight: 600; margin-bottom: .4rem; }
+  input { box-sizing: border-box; width: 100%; padding: .6rem; font-size: 1rem;
+          border: 1px solid #8c959f; border-radius: 6px; margin-bottom: 1rem; }
+  button { width: 100%; padding: .7rem; font-size: 1rem; color: #fff; background: #5d34f2;
+           border: 0; border-radius: 6px; cursor: pointer; }
+  .error { color: #b42318; }
+  .note { color: #57606a; font-size: .85rem; margin-top: 1.5rem; }`;
+
+export function escapeHtml(value) {
+  return String(value ?? '').replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}
+
+export function page(title, body) {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<main>
+${body}
+</main>
+</body>
+</html>`;
+}
+
+export function signInPage({ uid, signUp, error, username }) {
+  const title = signUp ? 'Create account' : 'Sign in';
+  const alert = error ? `<p class="error" id="error" role="alert">${escapeHtml(error)}</p>` : '';
+  return page(title, `<h1>${title}</h1>
+${alert}
+<form method="post" action="/interaction/${escapeHtml(uid)}/login">
+  <label for="username">Username</label>
+  <input id="username" name="username" type="text" autocomplete="username" autofocus value="${escapeHtml(username)}">
+  <button type="submit">${title}</button>
+</form>
+<p class="note">Local identity provider for development. Any username works.</p>`);
+}
+
+export function errorPage(error, description) {
+  return page('Error', `<h1>Something went wrong</h1>
+<p class="error" id="error"><strong>${escapeHtml(error)}</strong></p>
+${description ? `<p>${escapeHtml(description)}</p>` : ''}`);
+}
+
+// Like Logto: the logout form submits itself; the hidden inputs stay parseable without JS.
+export function logoutPage(form) {
+  const confirmed = form.replace('</form>', '<input type="hidden" name="logout" value="yes"/></form>');
+  return page('Signing out', `<h1>Signing out…</h1>
+${confirmed}
+<noscript><button type="submit" form="op.logoutForm">Continue</button></noscript>
+<script>document.forms[0].submit()</script>`);
+}
+
+export function signedOutPage() {
+  return page('Signed out', '<h1>Signed out</h1>\n<p>You have been signed out.</p>');
+}
