@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import NoReturn, TypeVar
 
+from app.config import DEV_LOGTO_APP_ID, DEV_LOGTO_APP_SECRET, DEV_LOGTO_ENDPOINT
 from devstack.app_server import AppServer
 from devstack.idp import LocalIdp
 from devstack.ports import LOOPBACK, port_is_free
@@ -17,10 +18,11 @@ from devstack.process import ManagedProcess, ProcessError, echo
 from devstack.redis_server import RedisServer
 from devstack.settings import read_settings
 
-DEV_IDP_PORT = 3001
-DEV_IDP_URL = f"http://localhost:{DEV_IDP_PORT}"
-DEV_CLIENT_ID = "dev-app"
-DEV_CLIENT_SECRET = "dev-secret-change-me"  # noqa: S105 - the local provider's dev-only client
+# The app's development defaults are the local provider's client, so both agree.
+DEV_IDP_URL = DEV_LOGTO_ENDPOINT
+DEV_IDP_PORT = int(DEV_LOGTO_ENDPOINT.rsplit(":", 1)[1])
+DEV_CLIENT_ID = DEV_LOGTO_APP_ID
+DEV_CLIENT_SECRET = DEV_LOGTO_APP_SECRET
 PartT = TypeVar("PartT", bound=ManagedProcess)
 
 
