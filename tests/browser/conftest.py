@@ -1,0 +1,146 @@
+"""Browser fixtures: a real headless Chromium, driven by Playwright, on the served app."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    async_playwright,
+    expect,
+)
+
+from devstack import AppServer
+
+CHROMIUM_PATHS = (
+    "/usr/bin/chromium",
+    "/usr/bin/chromium-browser",
+    "/usr/bin/google-chrome",
+    "/usr/bin/google-chrome-stable",
+)
+# Playwright's own browser download does not work here; the system Chromium with these does.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+OUTPUT_ROOT = Path(__file__).resolve().parents[2] / "test-output"
+DEMO_USER = "browseruser"
+
+
+def is_executable(path: str) -> bool:
+    """Tell whether `path` is a file this process may run."""
+    return os.path.isfile(path) and os.access(path, os.X_OK)
+
+
+def find_chromium() -> str | None:
+    """CHROMIUM_PATH (which must exist) if set, else the first usual install path found."""
+    if configured := os.environ.get("CHROMIUM_PATH"):
+        if not is_executable(configured):
+            pytest.fail(f"CHROMIUM_PATH={configured} is not an executable file: fix or unset it")
+        return configured
+    return next((path for path in CHROMIUM_PATHS if is_executable(path)), None)
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """The Chromium to drive; skipped when there is none, except under CI=true where it fails."""
+    if path := find_chromium():
+        return path
+    where = ", ".join(CHROMIUM_PATHS)
+    if os.environ.get("CI", "").lower() in {"true", "1"}:
+        pytest.fail(f"CI=true but no Chromium found (CHROMIUM_PATH unset; looked in {where})")
+    pytest.skip(f"no Chromium in {where}: apt-get install chromium, or set CHROMIUM_PATH")
+
+
+@pytest.fixture(scope="session")
+async def browser(chromium_path: str) -> AsyncIterator[Browser]:
+    """One headless Chromium for the session."""
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(
+            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        await chromium.close()
+
+
+@pytest.fixture
+async def context(browser: Browser, app_server: AppServer) -> AsyncIterator[BrowserContext]:
+    """A fresh browser profile (no cookies) per test, with URLs relative to the app."""
+    fresh = await browser.new_context(base_url=app_server.url)
+    fresh.set_default_timeout(10_000)
+    yield fresh
+    await fresh.close()
+
+
+@dataclass
+class ConsoleErrors:
+    """Console errors of a browser profile, each with the URL of the document or resource."""
+
+    seen: list[tuple[str, str]] = field(default_factory=list)
+
+    def record(self, message: ConsoleMessage) -> None:
+        """Keep `message` if it is an error."""
+        if message.type != "error":
+            return
+        url = message.location.get("url") or (message.page.url if message.page else "")
+        self.seen.append((url, message.text))
+
+    def from_origin(self, origin: str, *, error_pages: Iterable[str] = ()) -> list[str]:
+        """The errors of `origin`, less the failed load that each of `error_pages` logs itself."""
+        expected = {f"{origin}{path}" for path in error_pages}
+        return [
+            f"{url}: {text}"
+            for url, text in self.seen
+            if url.startswith(f"{origin}/")
+            and not (url in expected and text.startswith("Failed to load resource"))
+        ]
+
+
+@pytest.fixture
+def console_errors(context: BrowserContext) -> ConsoleErrors:
+    """The console errors of every page of the test's browser profile."""
+    errors = ConsoleErrors()
+    context.on("console", errors.record)
+    return errors
+
+
+@pytest.fixture
+async def page(context: BrowserContext, console_errors: ConsoleErrors) -> Page:
+    """A tab in the test's fresh browser profile, its console watched from the first load."""
+    return await context.new_page()
+
+
+async def sign_in(page: Page, username: str) -> None:
+    """Sign in from the app's home through the provider's form, back to the app's home."""
+    await page.goto("/")
+    await page.click("#sign-in")
+    await page.fill("input#username", username)
+    await page.click("button[type=submit]")
+    await expect(page.locator(".user-name")).to_be_visible()
+
+
+@pytest.fixture
+async def signed_in_browser(page: Page) -> Page:
+    """A tab on the app's home, signed in as the demo user."""
+    await sign_in(page, DEMO_USER)
+    return page
+
+
+@pytest.fixture
+def output_dir(request: pytest.FixtureRequest) -> Path:
+    """test-output/<test name>/ at the repo root (git-ignored), for screenshots."""
+    test_name: str = request.node.name
+    folder = OUTPUT_ROOT / test_name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
