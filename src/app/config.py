@@ -42,8 +42,10 @@ class Settings(BaseSettings):
     REDIS_URL: str | None = None
     SECRET_KEY: SecretStr | None = None
     REDIS_TIMEOUT: float = Field(default=2.0, gt=0, description="seconds per Redis call")
+    PROVIDER_CONNECT_TIMEOUT: float = Field(default=3.0, gt=0, description="seconds to connect")
     PROVIDER_TIMEOUT: float = Field(default=10.0, gt=0, description="seconds per provider call")
-    SESSION_LIFETIME: int = Field(default=14 * 24 * 3600, gt=0, description="seconds")
+    SESSION_LIFETIME: int = Field(default=14 * 24 * 3600, gt=0, description="absolute, seconds")
+    SESSION_IDLE_TIMEOUT: int = Field(default=24 * 3600, gt=0, description="idle, seconds")
 
     @property
     def is_production(self) -> bool:
