@@ -12,11 +12,10 @@ from quart.typing import ResponseReturnValue
 
 from app import logto_client
 from app.csrf import verify_csrf
-from app.redirects import DEFAULT_NEXT, safe_next
+from app.redirects import safe_next
 
 blueprint = Blueprint("auth", __name__)
 
-NEXT_KEY = "next"
 P = ParamSpec("P")
 
 
@@ -41,9 +40,7 @@ async def _start(interaction_mode: InteractionMode | None) -> ResponseReturnValu
     target = safe_next(request.args.get("next"))
     if logto_client.is_authenticated():
         return redirect(target)
-    url = await logto_client.sign_in_url(interaction_mode)
-    session[NEXT_KEY] = target
-    return redirect(url)
+    return redirect(await logto_client.sign_in_url(interaction_mode, target))
 
 
 @blueprint.get("/sign-in")
@@ -61,8 +58,9 @@ async def sign_up() -> ResponseReturnValue:
 @blueprint.get("/callback")
 async def callback() -> ResponseReturnValue:
     """Complete the sign-in and return to the page the user came from."""
-    await logto_client.complete_sign_in(request.url)
-    return redirect(safe_next(session.pop(NEXT_KEY, DEFAULT_NEXT)))
+    args = request.args
+    next_path = await logto_client.complete_sign_in(request.url, args.get("state"), args.get("iss"))
+    return redirect(safe_next(next_path))
 
 
 @blueprint.get("/sign-out")

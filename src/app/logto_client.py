@@ -11,13 +11,17 @@ import aiohttp
 import jwt
 import pydantic
 from logto import InteractionMode, LogtoClient, LogtoConfig, LogtoException
-from quart import Quart, current_app
+from logto.LogtoClient import SignInSession
+from quart import Quart, current_app, session
 
+from app import transactions
 from app.config import Settings, current_settings
 from app.errors import AppError
+from app.sessions import regenerate_session_id
 from app.storage import SessionStorage
 
 EXTENSION = "logto"
+USER_KEY = "user"
 
 
 def init_app(app: Quart, settings: Settings) -> None:
@@ -62,23 +66,54 @@ def post_sign_out_uri() -> str:
     return f"{current_settings().base_url}/"
 
 
+def current_user() -> dict[str, Any] | None:
+    """The signed-in user's ID token claims (decoded once, at sign-in), or None."""
+    if not _client().isAuthenticated():
+        return None
+    claims = session.get(USER_KEY)
+    if isinstance(claims, dict) and isinstance(claims.get("sub"), str):
+        return claims
+    return None
+
+
 def is_authenticated() -> bool:
-    """True when the session holds an ID token."""
-    return bool(_client().isAuthenticated())
+    """True when the session holds an ID token and its claims."""
+    return current_user() is not None
 
 
-async def sign_in_url(interaction_mode: InteractionMode | None = None) -> str:
-    """Start a sign-in transaction and return the authorization URL to redirect to."""
+async def sign_in_url(interaction_mode: InteractionMode | None, next_path: str) -> str:
+    """Start a sign-in transaction (kept under its state) and return the URL to redirect to."""
+    storage = SessionStorage()
     async with _provider_call():
         url: str = await _client().signIn(redirect_uri(), interaction_mode)
+    sdk_session = storage.get("signInSession") or ""
+    storage.delete("signInSession")
+    state = SignInSession.model_validate_json(sdk_session).state
+    transactions.remember(state, sdk_session, next_path)
     if interaction_mode == "signUp":
         # Logto's current name for the first screen; interaction_mode is the older one.
         url += "&first_screen=register"
     return url
 
 
-async def complete_sign_in(callback_url: str) -> None:
-    """Finish the sign-in transaction from the callback URL, or raise a 400 AppError."""
+async def complete_sign_in(callback_url: str, state: str | None, iss: str | None) -> str:
+    """Finish the sign-in whose `state` the callback carries; return where to go next.
+
+    Raises a 400 AppError, before any token request, for a missing, unknown, replayed or
+    foreign state and for an `iss` that is not our issuer (RFC 9207).
+    """
+    if not state:
+        raise sign_in_failed("The sign-in response has no state.")
+    transaction = transactions.take(state)
+    if transaction is None:
+        raise sign_in_failed(
+            "This sign-in is unknown or expired: it may have been completed already, "
+            "or started in another browser."
+        )
+    if iss is not None and iss != await issuer():
+        raise sign_in_failed("The sign-in response comes from another issuer.")
+    storage = SessionStorage()
+    storage.set("signInSession", transaction.sdk_session)
     try:
         async with _provider_call():
             await _client().handleSignInCallback(callback_url)
@@ -86,6 +121,19 @@ async def complete_sign_in(callback_url: str) -> None:
         raise sign_in_failed(str(error)) from error
     except jwt.PyJWTError as error:
         raise sign_in_failed(f"The ID token failed verification ({error}).") from error
+    finally:
+        storage.delete("signInSession")
+    session[USER_KEY] = _client().getIdTokenClaims().model_dump(exclude_none=True)
+    regenerate_session_id()
+    return transaction.next
+
+
+async def issuer() -> str:
+    """The provider's issuer, from its (cached) discovery document."""
+    async with _provider_call():
+        core = await _client().getOidcCore()
+    value: str = core.metadata.issuer
+    return value
 
 
 def sign_in_failed(reason: str) -> AppError:
@@ -102,12 +150,6 @@ async def sign_out_url() -> str | None:
         current_app.logger.warning("Signing out locally only: %s", error)
         return None
     return url
-
-
-def id_token_claims() -> dict[str, Any]:
-    """The claims of the stored ID token (verified when it was received)."""
-    claims: dict[str, Any] = _client().getIdTokenClaims().model_dump(exclude_none=True)
-    return claims
 
 
 async def fetch_user_info() -> dict[str, Any]:

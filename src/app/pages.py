@@ -7,6 +7,7 @@ from quart.typing import ResponseReturnValue
 
 from app import logto_client
 from app.auth import login_required
+from app.errors import AppError
 
 blueprint = Blueprint("pages", __name__)
 
@@ -23,18 +24,23 @@ def display_name(claims: dict[str, object]) -> str:
 @blueprint.get("/")
 async def home() -> ResponseReturnValue:
     """Sign-in links when signed out; the user's name and a sign-out button when signed in."""
-    if not logto_client.is_authenticated():
-        return await render_template("home.html", user_name=None)
-    claims = logto_client.id_token_claims()
-    return await render_template("home.html", user_name=display_name(claims))
+    user = logto_client.current_user()
+    return await render_template("home.html", user_name=display_name(user) if user else None)
 
 
 @blueprint.get("/profile")
 @login_required
 async def profile() -> ResponseReturnValue:
     """ID token claims and the userinfo answer of the signed-in user."""
-    claims = logto_client.id_token_claims()
-    user_info = await logto_client.fetch_user_info()
+    claims = logto_client.current_user() or {}
+    try:
+        user_info, user_info_error = await logto_client.fetch_user_info(), None
+    except AppError as error:  # the claims still show while Logto is away
+        user_info, user_info_error = {}, error.message
     return await render_template(
-        "profile.html", user_name=display_name(claims), claims=claims, user_info=user_info
+        "profile.html",
+        user_name=display_name(claims),
+        claims=claims,
+        user_info=user_info,
+        user_info_error=user_info_error,
     )

@@ -1,11 +1,20 @@
-"""Server-side sessions in Redis: quart-session wired to one pooled Redis client."""
+"""Server-side sessions in Redis: quart-session's Redis interface, hardened.
+
+Each session is two keys: `session:<id>` holds the data, `session:<id>:seen` the time of
+the last request. Reading a session is one MGET. Marking it as seen (at most once a
+minute) rewrites only the small key and the TTLs, never the data, so it cannot undo a
+concurrent token refresh written by another worker.
+"""
 
 from __future__ import annotations
 
+import re
 import secrets
+import time
 from typing import Any
 
-from quart import Quart, request, session
+from quart import Quart, Response, request, session
+from quart.wrappers import BaseRequestWebsocket
 from quart_session.sessions import RedisSession
 from quart_session.sessions import RedisSessionInterface as BaseRedisSessionInterface
 from redis.asyncio import Redis
@@ -16,36 +25,163 @@ from redis.exceptions import RedisError
 from app.config import Settings
 from app.errors import redis_unavailable
 
-UNAVAILABLE_MARK = "_session_store_unavailable"
+KEY_PREFIX = "session:"
+CREATED = "_created"
+TOUCH_INTERVAL = 60  # seconds between "seen" writes of one session
+SESSION_ID = re.compile(r"[A-Za-z0-9_-]{43}")  # what _generate_sid makes, nothing else
+
+UNAVAILABLE = "_store_unavailable"
+REGENERATE = "_regenerate_id"
+TOUCH_DUE = "_touch_due"
 
 
 class RedisSessionInterface(BaseRedisSessionInterface):  # type: ignore[misc]
-    """quart-session's Redis interface with stronger ids and outage handling."""
+    """Sessions with 256-bit ids, idle and absolute timeouts, id regeneration, outage pages."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(
+            redis=None,
+            key_prefix=KEY_PREFIX,
+            use_signer=False,  # ids are 256 random bits; quart-session's signer is broken
+            permanent=True,
+            SESSION_REVERSE_PROXY=False,
+            SESSION_PROTECTION=False,
+            SESSION_STATIC_FILE=False,
+        )
+        self.lifetime = settings.SESSION_LIFETIME
+        self.idle_timeout = settings.SESSION_IDLE_TIMEOUT
 
     def _generate_sid(self) -> str:
         # 256 bits from `secrets`; quart-session's uuid4 has only 122.
         return secrets.token_urlsafe(32)
 
-    async def set(self, key: str, value: str, expiry: int | None = None, app: Any = None) -> None:
-        """Store the serialized session with a TTL (SET EX; quart-session uses deprecated SETEX)."""
-        ttl = expiry or int(app.permanent_session_lifetime.total_seconds())
-        await self.backend.set(key, value, ex=ttl)
+    def keys(self, sid: str) -> tuple[str, str]:
+        """The data key and the last-seen key of session `sid`."""
+        return f"{KEY_PREFIX}{sid}", f"{KEY_PREFIX}{sid}:seen"
 
-    async def open_session(self, app: Quart, request: Any) -> RedisSession:
-        """Load the session; mark it unavailable instead of raising when Redis is down."""
+    def fresh(self) -> RedisSession:
+        """A new empty session with a new id (saved only once something is stored)."""
+        return RedisSession(sid=self._generate_sid(), permanent=True)
+
+    async def open_session(self, app: Quart, request: BaseRequestWebsocket) -> RedisSession:
+        """Load the session of the cookie's id; a new one if unknown, corrupt or expired."""
+        sid = request.cookies.get(self.get_cookie_name(app), "")
+        if not SESSION_ID.fullmatch(sid):
+            return self.fresh()
         try:
-            return await super().open_session(app, request)
+            blob, seen = await self.backend.mget(self.keys(sid))
         except RedisError as error:
             app.logger.warning("Redis unavailable while opening a session: %s", error)
-            unavailable = RedisSession(sid=self._generate_sid())
-            setattr(unavailable, UNAVAILABLE_MARK, True)
+            unavailable = self.fresh()
+            setattr(unavailable, UNAVAILABLE, True)
             return unavailable
+        data = self._decode(app, blob)
+        now = time.time()
+        if data is None or self._expired(data, _number(seen), now):
+            if blob is not None:
+                await self.backend.delete(*self.keys(sid))
+            return self.fresh()
+        opened = RedisSession(data, sid=sid, permanent=True)
+        last_seen = _number(seen) or 0.0
+        setattr(opened, TOUCH_DUE, now - last_seen >= TOUCH_INTERVAL)
+        return opened
 
-    async def save_session(self, app: Quart, session: Any, response: Any) -> None:
-        """Save the session unless it could not be loaded in the first place."""
-        if getattr(session, UNAVAILABLE_MARK, False):
+    def _decode(self, app: Quart, blob: str | None) -> dict[str, Any] | None:
+        if blob is None:
+            return None
+        try:
+            data = self.serializer.loads(blob)
+        except Exception:  # stored data is untrusted: anything unreadable means a new session
+            data = None
+        if not isinstance(data, dict):
+            app.logger.warning("Discarding a session whose stored data is not readable")
+            return None
+        return data
+
+    def _expired(self, data: dict[str, Any], seen: float | None, now: float) -> bool:
+        created = _number(data.get(CREATED))
+        if created is None or now - created >= self.lifetime:
+            return True
+        return now - (seen or created) >= self.idle_timeout
+
+    def ttl(self, session: RedisSession, now: float) -> int:
+        """Seconds the session may still live: the idle timeout, capped by the absolute end."""
+        created = _number(session.get(CREATED)) or now
+        return max(1, int(min(self.idle_timeout, created + self.lifetime - now)))
+
+    async def save_session(self, app: Quart, session: Any, response: Response | None) -> None:
+        """Write what changed: data and cookie, a new id, or only the last-seen time."""
+        if getattr(session, UNAVAILABLE, False):
             return
-        await super().save_session(app, session, response)
+        now = time.time()
+        async with self.backend.pipeline(transaction=False) as pipe:
+            if getattr(session, REGENERATE, False):
+                pipe.delete(*self.keys(session.sid))
+                session.sid = self._generate_sid()
+                session.modified = True
+            if session.modified:
+                self._queue_write(pipe, session, now)
+                self._set_cookie(app, session, response, now)
+            elif getattr(session, TOUCH_DUE, False):
+                data_key, seen_key = self.keys(session.sid)
+                ttl = self.ttl(session, now)
+                pipe.set(seen_key, now, ex=ttl).expire(data_key, ttl)
+            if len(pipe):
+                await pipe.execute()
+
+    def _queue_write(self, pipe: Any, session: RedisSession, now: float) -> None:
+        data_key, seen_key = self.keys(session.sid)
+        if not session:
+            pipe.delete(data_key, seen_key)
+            return
+        session.setdefault(CREATED, now)
+        ttl = self.ttl(session, now)
+        pipe.set(data_key, self.serializer.dumps(dict(session)), ex=ttl)
+        pipe.set(seen_key, now, ex=ttl)
+
+    def _set_cookie(
+        self, app: Quart, session: RedisSession, response: Response | None, now: float
+    ) -> None:
+        if response is None:
+            return
+        name, path = self.get_cookie_name(app), self.get_cookie_path(app)
+        if not session:
+            response.delete_cookie(name, path=path, secure=self.get_cookie_secure(app))
+            return
+        created = _number(session.get(CREATED)) or now
+        response.set_cookie(
+            name,
+            session.sid,
+            expires=created + self.lifetime,
+            path=path,
+            secure=self.get_cookie_secure(app),
+            httponly=self.get_cookie_httponly(app),
+            samesite=self.get_cookie_samesite(app),
+        )
+
+    async def persist(self, app: Quart, session: RedisSession) -> None:
+        """Write the session now (inside a lock), so the end of the request need not."""
+        async with self.backend.pipeline(transaction=False) as pipe:
+            self._queue_write(pipe, session, time.time())
+            await pipe.execute()
+        session.modified = False
+
+    async def load(self, app: Quart, sid: str) -> dict[str, Any] | None:
+        """The stored data of session `sid`, or None."""
+        return self._decode(app, await self.backend.get(self.keys(sid)[0]))
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
 
 
 def create_redis(settings: Settings) -> Redis:
@@ -60,11 +196,9 @@ def create_redis(settings: Settings) -> Redis:
 
 
 def configure(app: Quart, settings: Settings) -> None:
-    """Set the session config: Redis backend, cookie flags and lifetime."""
+    """Set the session cookie: __Host- prefixed and Secure under https, HttpOnly, Lax."""
     app.config.update(
         SESSION_TYPE="redis",
-        SESSION_KEY_PREFIX="session:",
-        SESSION_PERMANENT=True,
         PERMANENT_SESSION_LIFETIME=settings.SESSION_LIFETIME,
         SESSION_COOKIE_NAME="__Host-session" if settings.uses_https else "session",
         SESSION_COOKIE_HTTPONLY=True,
@@ -78,15 +212,7 @@ def configure(app: Quart, settings: Settings) -> None:
 def init_app(app: Quart, settings: Settings) -> None:
     """Install the Redis session interface; open the client at start-up, close it at shutdown."""
     configure(app, settings)
-    interface = RedisSessionInterface(
-        redis=None,
-        key_prefix=app.config["SESSION_KEY_PREFIX"],
-        use_signer=False,  # the id is 256 random bits; quart-session's signer is broken
-        permanent=True,
-        SESSION_REVERSE_PROXY=False,
-        SESSION_PROTECTION=False,
-        SESSION_STATIC_FILE=False,
-    )
+    interface = RedisSessionInterface(settings)
     app.session_interface = interface
 
     @app.before_serving
@@ -100,7 +226,7 @@ def init_app(app: Quart, settings: Settings) -> None:
 
     @app.before_request
     async def refuse_without_store() -> None:
-        if getattr(session, UNAVAILABLE_MARK, False) and request.blueprint != "health":
+        if getattr(session, UNAVAILABLE, False) and request.blueprint != "health":
             raise redis_unavailable()
 
 
@@ -110,7 +236,19 @@ def redis_client(app: Quart) -> Redis:
     return client
 
 
+def session_interface(app: Quart) -> RedisSessionInterface:
+    """The app's session interface."""
+    interface = app.session_interface
+    assert isinstance(interface, RedisSessionInterface)
+    return interface
+
+
 def current_session_id() -> str:
     """The server-side id of the current request's session."""
     sid: str = session.sid  # type: ignore[attr-defined]
     return sid
+
+
+def regenerate_session_id() -> None:
+    """Give the current session a new id when it is saved, deleting the old one (fixation)."""
+    setattr(session, REGENERATE, True)

@@ -1,6 +1,7 @@
 """Failed callbacks, an unreachable provider or Redis: pages, never tracebacks."""
 
 import asyncio
+import secrets
 from collections.abc import AsyncIterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -32,13 +33,13 @@ async def test_callback_with_wrong_state_is_a_400_page(
 ) -> None:
     await start_sign_in(auth, app_server)
     page = await auth.get("/callback?code=some-code&state=not-the-state")
-    assert_error_page(page.status, page.text, 400, "Invalid state")
+    assert_error_page(page.status, page.text, 400, "unknown or expired")
     assert "Sign in again" in page.text
 
 
 async def test_callback_without_sign_in_in_progress_is_a_400_page(auth: AuthActions) -> None:
     page = await auth.get("/callback?code=some-code&state=some-state")
-    assert_error_page(page.status, page.text, 400, "Sign-in session not found")
+    assert_error_page(page.status, page.text, 400, "unknown or expired")
 
 
 async def test_callback_with_provider_error_is_a_400_page(
@@ -63,7 +64,7 @@ async def test_replayed_callback_is_a_400_page_and_keeps_the_user_signed_in(
     home = await auth.sign_in("replayer")
     callback_url = next(url for url in home.visited if "/callback?" in url)
     replay = await auth.get(callback_url)
-    assert_error_page(replay.status, replay.text, 400, "Sign-in session not found")
+    assert_error_page(replay.status, replay.text, 400, "unknown or expired")
     assert "Replayer" in (await auth.get("/")).text
 
 
@@ -113,7 +114,7 @@ async def test_unreachable_redis_is_a_503_page_and_not_ready() -> None:
     app = create_app(settings)
     async with app.test_app():
         client = app.test_client()
-        client.set_cookie("127.0.0.1", "session", "a-returning-visitor")
+        client.set_cookie("127.0.0.1", "session", secrets.token_urlsafe(32))  # a returning visitor
         status, text, headers = await get_page(client, "/")
         assert_error_page(status, text, 503, "session store is not reachable")
         assert headers["Retry-After"] == "5"
