@@ -4,50 +4,17 @@ from collections.abc import AsyncIterator
 
 import pytest
 from quart import Quart
-from quart.typing import ResponseReturnValue
-from quart.typing import TestClientProtocol as QuartClient
 from redis.asyncio import Redis
 
-from app import create_app
-from app.storage import SessionStorage
-from tests.auth_actions import SESSION_COOKIE
 from tests.conftest import make_settings
+from tests.storage_routes import body, serving_storage_app, session_cookie
 
 
 @pytest.fixture
 async def storage_app(redis_url: str) -> AsyncIterator[Quart]:
     """The app plus routes that drive SessionStorage inside real requests."""
-    app = create_app(make_settings(REDIS_URL=redis_url))
-    storage = SessionStorage()
-
-    @app.get("/_test/set/<key>/<value>")
-    async def set_value(key: str, value: str) -> ResponseReturnValue:
-        storage.set(key, value)
-        return "ok"
-
-    @app.get("/_test/get/<key>")
-    async def get_value(key: str) -> ResponseReturnValue:
-        return storage.get(key) or "<none>"
-
-    @app.get("/_test/delete/<key>")
-    async def delete_value(key: str) -> ResponseReturnValue:
-        storage.delete(key)
-        return "ok"
-
-    async with app.test_app():
+    async with serving_storage_app(make_settings(REDIS_URL=redis_url)) as app:
         yield app
-
-
-async def body(client: QuartClient, path: str) -> str:
-    response = await client.get(path)
-    assert response.status_code == 200
-    return await response.get_data(as_text=True)
-
-
-def session_cookie(client: QuartClient) -> str:
-    values = [cookie.value for cookie in client.cookie_jar if cookie.name == SESSION_COOKIE]  # type: ignore[union-attr]
-    assert len(values) == 1
-    return values[0] or ""
 
 
 async def test_values_round_trip_through_redis(storage_app: Quart, redis: Redis) -> None:
