@@ -31,9 +31,7 @@ def init_app(app: Quart, settings: Settings) -> None:
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
         # The callback URL carries the authorization code: never leak it as a referrer.
-        referrer = (
-            "no-referrer" if request.path == "/callback" else "strict-origin-when-cross-origin"
-        )
+        referrer = "no-referrer" if request.path == "/callback" else "strict-origin"
         headers.setdefault("Referrer-Policy", referrer)
         if request.blueprint != "static" and request.endpoint != "static":
             headers.setdefault("Cache-Control", "no-store")

@@ -1,0 +1,124 @@
+"""Session fixation, several sign-ins at once, foreign and forged callbacks, sign-out guards."""
+
+from urllib.parse import parse_qs, urlsplit
+
+import aiohttp
+from redis.asyncio import Redis
+
+from devstack import AppServer, LocalIdp
+from tests.auth_actions import AuthActions, Page, forms_of
+
+
+async def provider_url_of_new_sign_in(auth: AuthActions, path: str = "/sign-in") -> str:
+    """Start a sign-in at the app and return the provider URL it redirects to."""
+    async with auth.http.get(f"{auth.app_url}{path}", allow_redirects=False) as resp:
+        assert resp.status == 302
+        return resp.headers["Location"]
+
+
+def state_of(url: str) -> str:
+    return parse_qs(urlsplit(url).query)["state"][0]
+
+
+async def finish_at_provider(auth: AuthActions, provider_url: str, username: str) -> Page:
+    """Complete a started sign-in at the provider (its form, if it shows one)."""
+    page = await auth.get(provider_url)
+    if not page.url.startswith(auth.app_url) and (forms := forms_of(page.text)):
+        page = await auth.submit(page, forms[0], username=username)
+    return page
+
+
+async def test_sign_in_gives_the_session_a_new_id(auth: AuthActions, redis: Redis) -> None:
+    provider_url = await provider_url_of_new_sign_in(auth)
+    before = auth.session_id()
+    assert before and await redis.exists(f"session:{before}")
+    home = await finish_at_provider(auth, provider_url, "fixated")
+    assert "Fixated" in home.text
+    after = auth.session_id()
+    assert after and after != before
+    assert not await redis.exists(f"session:{before}")
+    assert not await redis.exists(f"session:{before}:seen")
+
+
+async def test_two_tabs_signing_in_at_once_both_complete(
+    auth: AuthActions, app_server: AppServer
+) -> None:
+    first_tab = await provider_url_of_new_sign_in(auth, "/sign-in?next=/profile")
+    second_tab = await provider_url_of_new_sign_in(auth, "/sign-in?next=/sign-out")
+    landed_first = await finish_at_provider(auth, first_tab, "tabby")
+    assert landed_first.url == f"{app_server.url}/profile"
+    landed_second = await finish_at_provider(auth, second_tab, "tabby")
+    assert landed_second.status == 200
+    assert landed_second.url == f"{app_server.url}/sign-out"
+
+
+async def test_only_the_five_newest_sign_ins_are_kept(auth: AuthActions) -> None:
+    started = [await provider_url_of_new_sign_in(auth) for _ in range(6)]
+    oldest = await auth.get(f"/callback?code=x&state={state_of(started[0])}")
+    assert oldest.status == 400 and "unknown or expired" in oldest.text
+    newest = await finish_at_provider(auth, started[-1], "fifth")
+    assert "Fifth" in newest.text
+
+
+async def test_state_from_another_browser_is_refused(
+    auth: AuthActions, app_server: AppServer
+) -> None:
+    victim_state = state_of(await provider_url_of_new_sign_in(auth))
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as other:
+        attacker = AuthActions(app_server.url, other)
+        page = await attacker.get(f"/callback?code=stolen&state={victim_state}")
+        assert page.status == 400 and "unknown or expired" in page.text
+        assert 'id="sign-in"' in (await attacker.get("/")).text
+
+
+async def test_callback_from_another_issuer_is_refused(auth: AuthActions, idp: LocalIdp) -> None:
+    provider_url = await provider_url_of_new_sign_in(auth)
+    state = state_of(provider_url)
+    forged = await auth.get(f"/callback?code=x&state={state}&iss=https://evil.example/oidc")
+    assert forged.status == 400 and "another issuer" in forged.text
+    replay = await auth.get(f"/callback?code=x&state={state}&iss={idp.issuer}")
+    assert replay.status == 400 and "unknown or expired" in replay.text, "the state was spent"
+
+
+async def test_missing_state_is_refused(auth: AuthActions) -> None:
+    page = await auth.get("/callback?code=x")
+    assert page.status == 400 and "no state" in page.text
+
+
+async def test_sign_in_while_signed_in_goes_straight_to_next(auth: AuthActions) -> None:
+    await auth.sign_in("already")
+    async with auth.http.get(
+        f"{auth.app_url}/sign-in?next=/profile", allow_redirects=False
+    ) as resp:
+        assert resp.status == 302 and resp.headers["Location"] == "/profile"
+    assert "Already" in (await auth.get("/")).text
+
+
+async def test_cross_site_sign_out_is_refused(auth: AuthActions) -> None:
+    await auth.sign_in("crosser")
+    home = await auth.get("/")
+    token = next(f for f in forms_of(home.text) if f.action.endswith("/sign-out")).fields
+    for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
+        async with auth.http.post(
+            f"{auth.app_url}/sign-out", data=token, headers=headers, allow_redirects=False
+        ) as resp:
+            assert resp.status == 403
+    assert "Crosser" in (await auth.get("/")).text
+
+
+async def test_sign_out_response_is_not_cached(auth: AuthActions) -> None:
+    await auth.sign_in("nocache")
+    home = await auth.get("/")
+    form = next(f for f in forms_of(home.text) if f.action.endswith("/sign-out"))
+    async with auth.http.post(
+        f"{auth.app_url}/sign-out", data=form.fields, allow_redirects=False
+    ) as resp:
+        assert resp.status == 302
+        assert resp.headers["Cache-Control"] == "no-store"
+
+
+async def test_referrer_policy_hides_the_callback_url(auth: AuthActions) -> None:
+    async with auth.http.get(f"{auth.app_url}/callback?state=x", allow_redirects=False) as resp:
+        assert resp.headers["Referrer-Policy"] == "no-referrer"
+    async with auth.http.get(f"{auth.app_url}/", allow_redirects=False) as resp:
+        assert resp.headers["Referrer-Policy"] == "strict-origin"
