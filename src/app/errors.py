@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 TITLES = {
     400: "Bad request",
+    401: "Signed out",
     403: "Forbidden",
     404: "Page not found",
     405: "Method not allowed",

@@ -14,14 +14,13 @@ from logto import InteractionMode, LogtoClient, LogtoConfig, LogtoException
 from logto.LogtoClient import SignInSession
 from quart import Quart, current_app, session
 
-from app import transactions
+from app import refresh, transactions
 from app.config import Settings, current_settings
 from app.errors import AppError
 from app.sessions import regenerate_session_id
-from app.storage import SessionStorage
+from app.storage import USER_KEY, SessionStorage, remember_user
 
 EXTENSION = "logto"
-USER_KEY = "user"
 
 
 def init_app(app: Quart, settings: Settings) -> None:
@@ -123,7 +122,7 @@ async def complete_sign_in(callback_url: str, state: str | None, iss: str | None
         raise sign_in_failed(f"The ID token failed verification ({error}).") from error
     finally:
         storage.delete("signInSession")
-    session[USER_KEY] = _client().getIdTokenClaims().model_dump(exclude_none=True)
+    remember_user(_client())
     regenerate_session_id()
     return transaction.next
 
@@ -153,13 +152,22 @@ async def sign_out_url() -> str | None:
 
 
 async def fetch_user_info() -> dict[str, Any]:
-    """The user's claims from Logto's userinfo endpoint (refreshing the access token if needed)."""
+    """The user's claims from Logto's userinfo endpoint, refreshing the access token if needed.
+
+    A refresh that Logto refuses (grant revoked or expired) signs the user out locally.
+    """
+    client = _client()
     try:
         async with _provider_call():
-            info = await _client().fetchUserInfo()
+            token = await refresh.access_token(client)
+            if token is None:
+                raise LogtoException("No refresh token in the session")
+            info = await (await client.getOidcCore()).fetchUserInfo(token)
     except LogtoException as error:
+        current_app.logger.info("Signing out a session whose tokens Logto refused: %s", error)
+        session.clear()
         raise AppError(
-            502, f"The sign-in service refused the user info request: {error}", offer_sign_in=True
+            401, "Your sign-in has expired. Please sign in again.", offer_sign_in=True
         ) from error
     result: dict[str, Any] = info.model_dump(exclude_none=True)
     return result

@@ -35,8 +35,10 @@ async def profile() -> ResponseReturnValue:
     claims = logto_client.current_user() or {}
     try:
         user_info, user_info_error = await logto_client.fetch_user_info(), None
-    except AppError as error:  # the claims still show while Logto is away
-        user_info, user_info_error = {}, error.message
+    except AppError as error:
+        if error.status not in {502, 504}:
+            raise
+        user_info, user_info_error = {}, error.message  # the claims still show while Logto is away
     return await render_template(
         "profile.html",
         user_name=display_name(claims),

@@ -1,6 +1,6 @@
 """The Logto SDK's Storage, kept in the request's server-side (Redis) session."""
 
-from logto import PersistKey, Storage
+from logto import LogtoClient, PersistKey, Storage
 from quart import session
 
 KEY_PREFIX = "logto."
@@ -28,3 +28,11 @@ class SessionStorage(Storage):  # type: ignore[misc]
     def delete(self, key: PersistKey) -> None:
         """Remove `key` if present."""
         session.pop(KEY_PREFIX + key, None)
+
+
+USER_KEY = "user"
+
+
+def remember_user(client: LogtoClient) -> None:
+    """Keep the (verified) ID token's claims, so pages need not decode the JWT per request."""
+    session[USER_KEY] = client.getIdTokenClaims().model_dump(exclude_none=True)
