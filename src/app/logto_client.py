@@ -17,6 +17,8 @@ from quart import Quart, current_app, session
 from app import refresh, transactions
 from app.config import Settings, current_settings
 from app.errors import AppError
+from app.provider import ProviderHttp
+from app.sdk import PooledLogtoClient
 from app.sessions import regenerate_session_id
 from app.storage import USER_KEY, SessionStorage, remember_user
 
@@ -24,13 +26,16 @@ EXTENSION = "logto"
 
 
 def init_app(app: Quart, settings: Settings) -> None:
-    """Create the app's single LogtoClient (it caches the provider metadata)."""
+    """Create the app's LogtoClient; its pooled provider session opens and closes with serving."""
     config = LogtoConfig(
         endpoint=settings.logto_endpoint,
         appId=settings.logto_app_id,
         appSecret=settings.logto_app_secret,
     )
-    app.extensions[EXTENSION] = LogtoClient(config, storage=SessionStorage())
+    http = ProviderHttp(settings)
+    app.extensions[EXTENSION] = PooledLogtoClient(config, http, storage=SessionStorage())
+    app.before_serving(http.start)
+    app.after_serving(http.close)
 
 
 def _client() -> LogtoClient:
@@ -48,7 +53,7 @@ async def _provider_call() -> AsyncIterator[None]:
         raise AppError(
             504, "The sign-in service did not answer in time. Please try again."
         ) from error
-    except (aiohttp.ClientError, jwt.PyJWKClientConnectionError, pydantic.ValidationError) as error:
+    except (aiohttp.ClientError, pydantic.ValidationError) as error:
         current_app.logger.warning("Identity provider unavailable: %r", error)
         raise AppError(
             502, "The sign-in service could not be reached. Please try again."
@@ -87,6 +92,7 @@ async def sign_in_url(interaction_mode: InteractionMode | None, next_path: str) 
         url: str = await _client().signIn(redirect_uri(), interaction_mode)
     sdk_session = storage.get("signInSession") or ""
     storage.delete("signInSession")
+    storage.delete("accessTokenMap")  # the SDK clears a key named "accessToken", which is unused
     state = SignInSession.model_validate_json(sdk_session).state
     transactions.remember(state, sdk_session, next_path)
     if interaction_mode == "signUp":
@@ -163,7 +169,7 @@ async def fetch_user_info() -> dict[str, Any]:
             if token is None:
                 raise LogtoException("No refresh token in the session")
             info = await (await client.getOidcCore()).fetchUserInfo(token)
-    except LogtoException as error:
+    except (LogtoException, jwt.PyJWTError) as error:
         current_app.logger.info("Signing out a session whose tokens Logto refused: %s", error)
         session.clear()
         raise AppError(

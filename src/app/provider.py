@@ -1,0 +1,102 @@
+"""The identity provider over one pooled aiohttp session per worker, and its checked discovery."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+from logto import LogtoException, OidcProviderMetadata
+
+from app.config import Settings
+from app.errors import AppError
+
+log = logging.getLogger(__name__)
+
+URL_FIELDS = (
+    "authorization_endpoint",
+    "token_endpoint",
+    "userinfo_endpoint",
+    "jwks_uri",
+    "end_session_endpoint",
+)
+
+
+class ProviderMisconfigured(AppError):
+    """The provider published something this app must not trust; shown as a 502 page."""
+
+
+def misconfigured(problem: str) -> ProviderMisconfigured:
+    """Log `problem` and return the 502 error that names it."""
+    log.error("Identity provider refused: %s", problem)
+    return ProviderMisconfigured(502, f"The sign-in service is misconfigured: {problem}.")
+
+
+class ProviderHttp:
+    """One worker's pooled aiohttp session to the provider; all provider requests use it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._timeout = aiohttp.ClientTimeout(
+            sock_connect=settings.PROVIDER_CONNECT_TIMEOUT, total=settings.PROVIDER_TIMEOUT
+        )
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        """Open the pool, inside the worker's event loop (before serving)."""
+        self._session = aiohttp.ClientSession(timeout=self._timeout)
+
+    async def close(self) -> None:
+        """Close the pool (after serving)."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The open pooled session."""
+        if self._session is None:
+            raise RuntimeError("The provider session opens when the app starts serving.")
+        return self._session
+
+    async def document(self, url: str) -> Any:
+        """The JSON document at `url` (discovery, JWKS); an error status raises ClientError."""
+        async with self.session.get(url) as response:
+            response.raise_for_status()
+            return await response.json()
+
+    async def sdk_request(self, method: str, url: str, **kwargs: Any) -> Any:
+        """The JSON answer to a token or userinfo request; as in the SDK, non-200 raises."""
+        async with self.session.request(method, url, **kwargs) as response:
+            if response.status != 200:  # the SDK's callers expect LogtoException(body)
+                raise LogtoException(await response.text())
+            return await response.json()
+
+
+async def fetch_metadata(http: ProviderHttp, endpoint: str) -> OidcProviderMetadata:
+    """Logto's discovery document for `endpoint`, refused unless it describes that endpoint."""
+    document = await http.document(f"{endpoint}/oidc/.well-known/openid-configuration")
+    metadata = OidcProviderMetadata.model_validate(document)
+    check_metadata(metadata, expected_issuer=f"{endpoint}/oidc")
+    return metadata
+
+
+def check_metadata(metadata: OidcProviderMetadata, expected_issuer: str) -> None:
+    """Raise ProviderMisconfigured for a foreign issuer or an endpoint that is no web URL."""
+    if metadata.issuer != expected_issuer:
+        raise misconfigured(
+            f"its discovery document names the issuer {metadata.issuer!r}, "
+            f"not {expected_issuer!r} (LOGTO_ENDPOINT + /oidc)"
+        )
+    # An https provider must not send the app to plain http for keys or tokens.
+    schemes = ("https",) if expected_issuer.startswith("https://") else ("http", "https")
+    for field in URL_FIELDS:
+        url = getattr(metadata, field)
+        if url is not None and not is_web_url(url, schemes):
+            raise misconfigured(f"its {field} {url!r} is not an {' or '.join(schemes)} URL")
+
+
+def is_web_url(url: str, schemes: tuple[str, ...]) -> bool:
+    """True for an absolute URL with one of `schemes` and a host."""
+    parts = urlsplit(url)
+    return parts.scheme in schemes and bool(parts.hostname)

@@ -1,0 +1,130 @@
+"""The Logto SDK's client and OIDC core, subclassed for pooled, non-blocking provider I/O."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pydantic
+from logto import (
+    IdTokenClaims,
+    LogtoClient,
+    LogtoConfig,
+    OidcProviderMetadata,
+    Storage,
+    TokenResponse,
+    UserInfoResponse,
+)
+from logto.OidcCore import OidcCore
+from logto.utilities import OrganizationUrnPrefix, removeFalsyKeys
+
+from app.id_token import (
+    ASYMMETRIC_ALGORITHMS,
+    Expected,
+    IdTokenRejected,
+    checked_header,
+    verify_id_token,
+)
+from app.jwks import JwksCache
+from app.provider import ProviderHttp, fetch_metadata
+
+
+class PooledOidcCore(OidcCore):  # type: ignore[misc]
+    """OidcCore whose requests use the worker's pool and whose token check uses cached keys."""
+
+    def __init__(self, metadata: OidcProviderMetadata, http: ProviderHttp) -> None:
+        # No super().__init__(): it builds a PyJWKClient, whose key fetch blocks the event loop.
+        self.metadata = metadata
+        self.http = http
+        self.jwks = JwksCache(lambda: http.document(metadata.jwks_uri))
+        self.algorithms = (
+            frozenset(metadata.id_token_signing_alg_values_supported) & ASYMMETRIC_ALGORITHMS
+        )
+
+    async def fetchTokenByCode(
+        self,
+        clientId: str,
+        clientSecret: str | None,
+        redirectUri: str,
+        code: str,
+        codeVerifier: str,
+    ) -> TokenResponse:
+        """Exchange the authorization code (with its PKCE verifier) for tokens."""
+        return await self._token_request(
+            {
+                "grant_type": "authorization_code",
+                "client_id": clientId,
+                "client_secret": clientSecret,
+                "redirect_uri": redirectUri,
+                "code": code,
+                "code_verifier": codeVerifier,
+            }
+        )
+
+    async def fetchTokenByRefreshToken(
+        self, clientId: str, clientSecret: str | None, refreshToken: str, resource: str = ""
+    ) -> TokenResponse:
+        """Trade the refresh token for new tokens for `resource` (an API or organization URN)."""
+        organization = resource.startswith(OrganizationUrnPrefix)
+        return await self._token_request(
+            {
+                "grant_type": "refresh_token",
+                "client_id": clientId,
+                "client_secret": clientSecret,
+                "refresh_token": refreshToken,
+                "resource": None if organization else resource,
+                "organization_id": resource.removeprefix(OrganizationUrnPrefix)
+                if organization
+                else None,
+            }
+        )
+
+    async def fetchUserInfo(self, accessToken: str) -> UserInfoResponse:
+        """The user's claims from the userinfo endpoint."""
+        answer = await self.http.sdk_request(
+            "GET",
+            self.metadata.userinfo_endpoint,
+            headers={"Authorization": f"Bearer {accessToken}"},
+        )
+        return UserInfoResponse.model_validate(answer)
+
+    def verifyIdToken(self, idToken: str, clientId: str) -> None:
+        """Verify the ID token with cached keys only; its key was fetched beforehand."""
+        expected = Expected(self.metadata.issuer, clientId, self.algorithms)
+        claims = verify_id_token(idToken, self.jwks.keys, expected)
+        try:
+            IdTokenClaims.model_validate(claims)
+        except pydantic.ValidationError as error:
+            # The SDK reads these claims on every page; refuse what it could not read.
+            fields = ", ".join(sorted({str(problem["loc"][0]) for problem in error.errors()}))
+            raise IdTokenRejected(f"malformed claims: {fields}") from error
+
+    async def _token_request(self, form: dict[str, Any]) -> TokenResponse:
+        answer = await self.http.sdk_request(
+            "POST", self.metadata.token_endpoint, data=removeFalsyKeys(form)
+        )
+        return TokenResponse.model_validate(answer)
+
+
+class PooledLogtoClient(LogtoClient):  # type: ignore[misc]
+    """LogtoClient with checked discovery, pooled requests and asynchronous key lookup."""
+
+    _oidcCore: PooledOidcCore | None
+
+    def __init__(self, config: LogtoConfig, http: ProviderHttp, storage: Storage) -> None:
+        super().__init__(config, storage=storage)
+        self.http = http
+
+    async def getOidcCore(self) -> PooledOidcCore:
+        """The OIDC core for the checked discovery document; a failed fetch is retried next call."""
+        if self._oidcCore is None:
+            metadata = await fetch_metadata(self.http, self.config.endpoint)
+            self._oidcCore = PooledOidcCore(metadata, self.http)
+        return self._oidcCore
+
+    async def _handleTokenResponse(self, resource: str, tokenResponse: TokenResponse) -> None:
+        """Get the ID token's key into the cache, then let the SDK verify and store the tokens."""
+        if tokenResponse.id_token is not None:
+            core = await self.getOidcCore()
+            header = checked_header(tokenResponse.id_token, core.algorithms)
+            await core.jwks.ensure(header["kid"])
+        await super()._handleTokenResponse(resource, tokenResponse)

@@ -1,0 +1,235 @@
+"""ID token verification: a valid token signs in; each forged or malformed one is a 400 page."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from quart import Quart
+
+from app import jwks
+from tests.hostile_provider import (
+    ATTACKER_CERT,
+    ATTACKER_JWKS,
+    CLIENT_ID,
+    JWKS,
+    HostileProvider,
+    SigningKey,
+    forge,
+    hmac_sha256,
+    is_signed_in,
+    serving_app,
+    sign_in,
+)
+
+Forge = Callable[[HostileProvider], str]
+
+
+@pytest.fixture
+async def hostile() -> AsyncIterator[HostileProvider]:
+    """A provider that issues valid tokens until the test says otherwise."""
+    async with HostileProvider() as provider:
+        yield provider
+
+
+@pytest.fixture
+async def app(redis_url: str, hostile: HostileProvider) -> AsyncIterator[Quart]:
+    """The app signing in through the hostile provider."""
+    async with serving_app(hostile, redis_url) as application:
+        yield application
+
+
+@pytest.fixture
+async def warm_app(app: Quart, hostile: HostileProvider) -> Quart:
+    """The app after one valid sign-in (by another browser), so its JWKS is cached."""
+    status, body = await sign_in(app.test_client(), hostile)
+    assert status == 302, body
+    assert hostile.hits[JWKS] == 1
+    return app
+
+
+def now() -> int:
+    return int(time.time())
+
+
+def hs256_with(secret: Callable[[HostileProvider], bytes]) -> Forge:
+    """HS256 keyed with something public about the provider's key, under the provider's kid."""
+    return lambda p: forge(
+        {"alg": "HS256", "typ": "JWT", "kid": p.key.kid}, p.claims(), hmac_sha256(secret(p))
+    )
+
+
+def attacker_signed(**header: Any) -> Forge:
+    """A token signed by the attacker's own key, with `header` saying where to find it."""
+    return lambda p: p.attacker.sign(p.claims(), **header)
+
+
+def by_key(alg: str) -> Forge:
+    """Signed with `alg` by another key that claims the provider's kid."""
+    return lambda p: SigningKey(p.key.kid, alg, SigningKey.generate(alg).private).sign(p.claims())
+
+
+def x5c(key: SigningKey) -> str:
+    """The key's certificate as an x5c header entry (base64 DER)."""
+    return base64.b64encode(key.certificate().public_bytes(serialization.Encoding.DER)).decode()
+
+
+def tampered(p: HostileProvider) -> str:
+    header, _, signature = p.sign().split(".")
+    other = p.sign(sub="someone-else").split(".")[1]
+    return f"{header}.{other}.{signature}"
+
+
+REJECTED = [
+    pytest.param(
+        lambda p: p.sign(iss="https://evil.example/oidc"), "invalid issuer", id="iss-other"
+    ),
+    pytest.param(lambda p: p.sign(iss=p.issuer[:-1]), "invalid issuer", id="iss-prefix"),
+    pytest.param(lambda p: p.sign(iss=p.endpoint), "invalid issuer", id="iss-endpoint-only"),
+    pytest.param(lambda p: p.sign(iss="/oidc"), "invalid issuer", id="iss-suffix"),
+    pytest.param(lambda p: p.sign(iss=p.issuer + "/x"), "invalid issuer", id="iss-extended"),
+    pytest.param(lambda p: p.sign(iss=[p.issuer]), "issuer", id="iss-list"),
+    pytest.param(lambda p: p.sign(iss=None), 'missing the "iss" claim', id="iss-missing"),
+    pytest.param(lambda p: p.sign(aud="another-app"), "audience", id="aud-other"),
+    pytest.param(lambda p: p.sign(aud=None), 'missing the "aud" claim', id="aud-missing"),
+    pytest.param(lambda p: p.sign(aud=CLIENT_ID[:-1]), "audience", id="aud-prefix"),
+    pytest.param(lambda p: p.sign(aud=[CLIENT_ID, "x"]), "strict", id="aud-list"),
+    pytest.param(lambda p: p.sign(azp="another-app"), "azp", id="azp-other"),
+    pytest.param(lambda p: p.sign(exp=now() - 120), "expired", id="expired"),
+    pytest.param(lambda p: p.sign(iat=now() + 3600), "not yet valid", id="iat-future"),
+    pytest.param(lambda p: p.sign(exp=None), 'missing the "exp" claim', id="exp-missing"),
+    pytest.param(lambda p: p.sign(iat=None), 'missing the "iat" claim', id="iat-missing"),
+    pytest.param(lambda p: p.sign(sub=None), 'missing the "sub" claim', id="sub-missing"),
+    pytest.param(lambda p: p.sign(name=42), "malformed claims: name", id="claim-malformed"),
+    pytest.param(by_key("ES384"), "signature verification failed", id="bad-signature"),
+    pytest.param(tampered, "signature verification failed", id="tampered-payload"),
+    pytest.param(
+        lambda p: forge({"alg": "none", "kid": p.key.kid}, p.claims(), lambda _: b""),
+        "alg 'none' is not allowed",
+        id="alg-none",
+    ),
+    pytest.param(
+        hs256_with(lambda p: p.key.public_bytes(serialization.Encoding.PEM)),
+        "alg 'HS256' is not allowed",
+        id="hs256-public-pem",
+    ),
+    pytest.param(
+        hs256_with(lambda p: p.key.public_bytes(serialization.Encoding.DER)),
+        "alg 'HS256' is not allowed",
+        id="hs256-public-der",
+    ),
+    pytest.param(
+        hs256_with(lambda p: json.dumps(p.key.public_jwk()).encode()),
+        "alg 'HS256' is not allowed",
+        id="hs256-public-jwk",
+    ),
+    pytest.param(by_key("ES256"), "alg 'ES256' is not allowed", id="alg-not-advertised"),
+    pytest.param(by_key("RS256"), "'RS256' does not match key", id="alg-not-key-type"),
+    pytest.param(
+        lambda p: p.attacker.sign(p.claims(), jwk=p.attacker.public_jwk()),
+        "key-carrying header not accepted: jwk",
+        id="header-jwk",
+    ),
+    pytest.param(
+        lambda p: p.attacker.sign(p.claims(), jku=p.endpoint + ATTACKER_JWKS),
+        "key-carrying header not accepted: jku",
+        id="header-jku",
+    ),
+    pytest.param(
+        lambda p: p.attacker.sign(p.claims(), x5u=p.endpoint + ATTACKER_CERT),
+        "key-carrying header not accepted: x5u",
+        id="header-x5u",
+    ),
+    pytest.param(
+        lambda p: p.attacker.sign(p.claims(), x5c=[x5c(p.attacker)]),
+        "key-carrying header not accepted: x5c",
+        id="header-x5c",
+    ),
+    pytest.param(
+        lambda p: p.key.sign(p.claims(), crit=["urn:example:evil"], **{"urn:example:evil": 1}),
+        "critical extension",
+        id="header-crit-unknown",
+    ),
+    pytest.param(
+        lambda p: p.sign(padding="x" * 1_000_000), "token too large", id="one-megabyte-token"
+    ),
+    pytest.param(
+        lambda p: forge({"alg": "ES384"}, p.claims(), lambda _: b"sig"),
+        "no kid header",
+        id="kid-missing",
+    ),
+]
+
+
+@pytest.mark.parametrize(("forged", "reason"), REJECTED)
+async def test_rejected_id_token_is_a_400_page_and_signs_no_one_in(
+    warm_app: Quart, hostile: HostileProvider, forged: Forge, reason: str
+) -> None:
+    hostile.id_token = forged
+    client = warm_app.test_client()
+    status, body = await sign_in(client, hostile)
+    text = html.unescape(body)
+    assert status == 400, text
+    assert "Sign-in failed" in text and reason.lower() in text.lower()
+    assert "Traceback" not in text and 'File "' not in text
+    assert not await is_signed_in(client)
+    assert hostile.hits[JWKS] == 1, "no JWKS fetch beyond the first sign-in's"
+    assert hostile.hits[ATTACKER_JWKS] == hostile.hits[ATTACKER_CERT] == 0
+
+
+async def test_valid_id_token_signs_in(app: Quart, hostile: HostileProvider) -> None:
+    client = app.test_client()
+    status, body = await sign_in(client, hostile)
+    assert status == 302, body
+    assert "Hostile Tester" in await (await client.get("/")).get_data(as_text=True)
+    assert hostile.hits[JWKS] == 1
+
+
+async def test_rotated_signing_key_costs_one_jwks_fetch(
+    warm_app: Quart, hostile: HostileProvider
+) -> None:
+    hostile.rotate_key()
+    for _ in range(2):
+        client = warm_app.test_client()
+        status, body = await sign_in(client, hostile)
+        assert status == 302, body
+        assert await is_signed_in(client)
+    assert hostile.hits[JWKS] == 2
+
+
+class Clock:
+    """A monotonic clock the test moves forward by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_unknown_kids_refetch_the_jwks_at_most_once_a_minute(
+    warm_app: Quart, hostile: HostileProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock()
+    monkeypatch.setattr(jwks, "monotonic", clock)
+    hostile.id_token = lambda p: SigningKey.generate().sign(p.claims())
+
+    async def sign_in_rejected() -> None:
+        client = warm_app.test_client()
+        status, body = await sign_in(client, hostile)
+        assert status == 400 and "no signing key with kid" in html.unescape(body)
+        assert not await is_signed_in(client)
+
+    for _ in range(5):
+        await sign_in_rejected()
+    assert hostile.hits[JWKS] == 2
+    clock.now += 61
+    for _ in range(3):
+        await sign_in_rejected()
+    assert hostile.hits[JWKS] == 3

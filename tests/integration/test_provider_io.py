@@ -1,0 +1,173 @@
+"""Provider I/O: one pooled session per worker, checked discovery, never blocking the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from quart import Quart
+
+from app.logto_client import EXTENSION
+from tests.hostile_provider import (
+    ALL_PATHS,
+    DISCOVERY,
+    JWKS,
+    TOKEN,
+    USERINFO,
+    HostileProvider,
+    is_signed_in,
+    serving_app,
+    sign_in,
+    start_sign_in,
+)
+
+
+@pytest.fixture
+async def hostile() -> AsyncIterator[HostileProvider]:
+    """A provider that behaves until the test says otherwise."""
+    async with HostileProvider() as provider:
+        yield provider
+
+
+@pytest.fixture
+async def app(redis_url: str, hostile: HostileProvider) -> AsyncIterator[Quart]:
+    """The app signing in through the hostile provider."""
+    async with serving_app(hostile, redis_url) as application:
+        yield application
+
+
+async def page(app: Quart, path: str) -> tuple[int, str]:
+    response = await app.test_client().get(path)
+    return response.status_code, html.unescape(await response.get_data(as_text=True))
+
+
+def assert_page(status: int, text: str, expected: int, *words: str) -> None:
+    assert status == expected, text
+    assert all(word in text for word in words), text
+    assert "Traceback" not in text and 'File "' not in text
+
+
+@pytest.mark.parametrize(
+    "issuer",
+    [
+        pytest.param(lambda p: "https://evil.example/oidc", id="other"),
+        pytest.param(lambda p: p.endpoint, id="without-oidc"),
+        pytest.param(lambda p: p.issuer + "/", id="trailing-slash"),
+    ],
+)
+async def test_discovery_with_a_foreign_issuer_is_a_502_page_naming_it(
+    app: Quart, hostile: HostileProvider, issuer: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    hostile.discovery_changes = {"issuer": issuer(hostile)}
+    with caplog.at_level(logging.ERROR, logger="app.provider"):
+        status, text = await page(app, "/sign-in")
+    assert_page(status, text, 502, "misconfigured", "issuer", issuer(hostile), hostile.issuer)
+    assert any(issuer(hostile) in record.getMessage() for record in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("field", "url"),
+    [
+        ("jwks_uri", "file:///etc/passwd"),
+        ("token_endpoint", "javascript:alert(1)"),
+        ("userinfo_endpoint", "/oidc/me"),
+    ],
+)
+async def test_discovery_with_a_non_web_url_is_a_502_page(
+    app: Quart, hostile: HostileProvider, field: str, url: str
+) -> None:
+    hostile.discovery_changes = {field: url}
+    status, text = await page(app, "/sign-in")
+    assert_page(status, text, 502, "misconfigured", field, url)
+
+
+async def test_failed_discovery_is_retried_on_the_next_request(
+    app: Quart, hostile: HostileProvider
+) -> None:
+    hostile.failing = set(ALL_PATHS)
+    status, text = await page(app, "/sign-in")
+    assert_page(status, text, 502, "could not be reached")
+    hostile.failing = set()
+    status, _ = await page(app, "/sign-in")
+    assert status == 302
+    assert hostile.hits[DISCOVERY] == 2
+
+
+async def test_unreachable_jwks_is_a_502_page_and_retried_next_time(
+    app: Quart, hostile: HostileProvider
+) -> None:
+    client = app.test_client()
+    hostile.failing = {JWKS}
+    response = await client.get(await start_sign_in(client, hostile))
+    text = await response.get_data(as_text=True)
+    assert_page(response.status_code, text, 502, "could not be reached")
+    assert not await is_signed_in(client)
+    hostile.failing = set()
+    status, body = await sign_in(client, hostile)
+    assert status == 302, body
+    assert await is_signed_in(client)
+
+
+async def test_token_endpoint_refusal_is_a_400_page(
+    redis_url: str, hostile: HostileProvider
+) -> None:
+    async with serving_app(hostile, redis_url, LOGTO_APP_SECRET="wrong-secret") as app:
+        client = app.test_client()
+        status, body = await sign_in(client, hostile)
+        assert_page(status, body, 400, "Sign-in failed", "invalid_client")
+        assert not await is_signed_in(client)
+
+
+async def test_healthz_answers_while_a_callback_waits_for_a_slow_jwks(
+    app: Quart, hostile: HostileProvider
+) -> None:
+    hostile.jwks_delay = 2.0
+    client, probe = app.test_client(), app.test_client()
+    callback_path = await start_sign_in(client, hostile)
+    done: list[str] = []
+
+    async def callback() -> int:
+        response = await client.get(callback_path)
+        done.append("callback")
+        return response.status_code
+
+    task = asyncio.create_task(callback())
+    async with asyncio.timeout(5):
+        await hostile.jwks_requested.wait()  # the callback now waits on the slow JWKS
+    loop = asyncio.get_running_loop()
+    for _ in range(3):
+        started = loop.time()
+        assert (await probe.get("/healthz")).status_code == 200
+        assert loop.time() - started < 1.0
+    done.append("healthz")
+    assert await task == 302
+    assert done == ["healthz", "callback"]
+
+
+async def test_provider_requests_reuse_one_pooled_connection(
+    app: Quart, hostile: HostileProvider
+) -> None:
+    hostile.expires_in = 0  # the access token is stale at once: /profile must refresh it
+    client = app.test_client()
+    status, body = await sign_in(client, hostile)
+    assert status == 302, body
+    profile = await client.get("/profile")
+    assert profile.status_code == 200, await profile.get_data(as_text=True)
+    assert hostile.grants == {"authorization_code": 1, "refresh_token": 1}
+    assert hostile.hits[DISCOVERY] == hostile.hits[JWKS] == hostile.hits[USERINFO] == 1
+    assert hostile.hits[TOKEN] == 2
+    # The stock SDK opens a session (so a connection) per call and fetches keys with urllib.
+    assert len(hostile.app_ports) == 1, hostile.app_ports
+
+
+async def test_provider_session_closes_after_serving(
+    redis_url: str, hostile: HostileProvider
+) -> None:
+    async with serving_app(hostile, redis_url) as app:
+        pool = app.extensions[EXTENSION].http.session
+        assert not pool.closed
+    assert pool.closed
