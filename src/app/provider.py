@@ -66,9 +66,15 @@ class ProviderHttp:
             return await response.json()
 
     async def sdk_request(self, method: str, url: str, **kwargs: Any) -> Any:
-        """The JSON answer to a token or userinfo request; as in the SDK, non-200 raises."""
+        """The JSON answer to a token or userinfo request.
+
+        A refusal (4xx) raises LogtoException(body) as in the SDK; a provider failure (5xx)
+        raises ClientResponseError, shown as the 502 page rather than as a failed sign-in.
+        """
         async with self.session.request(method, url, **kwargs) as response:
-            if response.status != 200:  # the SDK's callers expect LogtoException(body)
+            if response.status >= 500:
+                response.raise_for_status()
+            if response.status != 200:
                 raise LogtoException(await response.text())
             return await response.json()
 

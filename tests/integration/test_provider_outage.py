@@ -1,0 +1,90 @@
+"""A provider that is down: sign-in answers 502, signed-in pages and sign-out keep working."""
+
+from collections.abc import AsyncIterator
+
+import pytest
+from quart import Quart
+from redis.asyncio import Redis
+
+from tests.hostile_provider import (
+    ALL_PATHS,
+    TOKEN,
+    HostileProvider,
+    is_signed_in,
+    serving_app,
+    sign_in,
+    start_sign_in,
+)
+from tests.storage_routes import session_cookie
+
+
+@pytest.fixture
+async def hostile() -> AsyncIterator[HostileProvider]:
+    """A provider that behaves until the test takes it down."""
+    async with HostileProvider() as provider:
+        yield provider
+
+
+@pytest.fixture
+async def app(redis_url: str, hostile: HostileProvider) -> AsyncIterator[Quart]:
+    """The app signing in through the hostile provider."""
+    async with serving_app(hostile, redis_url) as application:
+        yield application
+
+
+async def test_signed_in_pages_need_no_provider(app: Quart, hostile: HostileProvider) -> None:
+    client = app.test_client()
+    assert (await sign_in(client, hostile))[0] == 302
+    hostile.failing = set(ALL_PATHS)
+    hits_before = sum(hostile.hits.values())
+
+    home = await client.get("/")
+    assert home.status_code == 200 and "Hostile Tester" in await home.get_data(as_text=True)
+    assert sum(hostile.hits.values()) == hits_before, "home asked the provider nothing"
+
+    profile = await client.get("/profile")
+    text = await profile.get_data(as_text=True)
+    assert profile.status_code == 200
+    assert "Profile of Hostile Tester" in text and 'id="user-info-error"' in text
+    assert await is_signed_in(client)
+
+
+async def test_sign_in_answers_502_while_the_provider_is_down(
+    redis_url: str, hostile: HostileProvider
+) -> None:
+    hostile.failing = set(ALL_PATHS)
+    async with serving_app(hostile, redis_url) as app:  # nothing cached yet
+        response = await app.test_client().get("/sign-in")
+        text = await response.get_data(as_text=True)
+    assert response.status_code == 502 and "could not be reached" in text
+
+
+async def test_callback_answers_502_when_the_token_endpoint_fails(
+    app: Quart, hostile: HostileProvider
+) -> None:
+    client = app.test_client()
+    callback = await start_sign_in(client, hostile)
+    hostile.failing = {TOKEN}
+    response = await client.get(callback)
+    assert response.status_code == 502
+    assert not await is_signed_in(client)
+
+
+async def test_sign_out_clears_the_session_while_the_provider_is_down(
+    redis_url: str, hostile: HostileProvider, redis: Redis
+) -> None:
+    async with serving_app(hostile, redis_url) as app:
+        client = app.test_client()
+        assert (await sign_in(client, hostile))[0] == 302
+        session_id = session_cookie(client)
+    hostile.failing = set(ALL_PATHS)
+    async with serving_app(hostile, redis_url) as fresh_worker:  # no cached discovery
+        client_of_fresh = fresh_worker.test_client()
+        client_of_fresh.set_cookie("localhost", "session", session_id)
+        home = await (await client_of_fresh.get("/")).get_data(as_text=True)
+        token = home.split('name="csrf_token" value="')[1].split('"')[0]
+        response = await client_of_fresh.post("/sign-out", form={"csrf_token": token})
+        assert response.status_code == 302 and response.headers["Location"] == "/"
+        assert response.headers["Cache-Control"] == "no-store"
+        assert not await redis.exists(f"session:{session_id}")
+        assert not await is_signed_in(client_of_fresh)
