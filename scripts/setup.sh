@@ -24,8 +24,8 @@ ensure_venv() {
   fi
   digest="$(file_hash pyproject.toml)"
   stamp_matches "$stamp" "$digest" && return 0
-  echo "Installing the project into .venv (pip install -e '.[dev]')..." >&2
-  .venv/bin/python -m pip install -q -e '.[dev]' 2>&1 | { grep -v "$PIP_NOISE" || true; } >&2
+  echo "Installing the project into .venv (pip install -e '.[dev,bench]')..." >&2
+  .venv/bin/python -m pip install -q -e '.[dev,bench]' 2>&1 | { grep -v "$PIP_NOISE" || true; } >&2
   echo "$digest" >"$stamp"
 }
 

@@ -1,0 +1,1 @@
+"""The apps the benchmark compares the service with: bare ASGI, bare Quart, Flask peer."""
