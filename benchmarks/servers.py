@@ -9,11 +9,10 @@ from devstack import AppServer, ProcessError
 
 ASGI_HELLO = "benchmarks.baselines.asgi_hello:app"
 QUART_HELLO = "benchmarks.baselines.quart_hello:app"
-# gunicorn's default (sync) workers, as the Flask tutorials deploy it, logging each request
-# as hypercorn does with the app's settings.
+# gunicorn's default (sync) workers, as the Flask tutorials deploy it, without an access log
+# like the app's default.
 PEER_COMMAND = (
-    'gunicorn --workers "$WEB_CONCURRENCY" --bind "$HOST:$PORT" --access-logfile - '
-    "benchmarks.baselines.flask_peer:app"
+    'gunicorn --workers "$WEB_CONCURRENCY" --bind "$HOST:$PORT" benchmarks.baselines.flask_peer:app'
 )
 
 
@@ -30,7 +29,7 @@ class ProcfileServer(AppServer):
         port: int | None = None,
     ) -> None:
         super().__init__(settings, port=port, workers=workers, timeout=60)
-        # Same command, other application: only the last argument (the app) changes.
+        # Same command, other application: app.serve takes the application as its argument.
         self.command = with_target(str(self.command), target)
         self.name = name
 
@@ -45,8 +44,7 @@ class PeerServer(AppServer):
 
 
 def with_target(command: str, target: str) -> str:
-    """The Procfile command with its application argument replaced by `target`."""
-    head, _, application = command.rpartition(" ")
-    if "app:" not in application:
-        raise ProcessError("benchmark", f"cannot find the app argument in {command!r}")
-    return f"{head} {shlex.quote(target)}"
+    """The Procfile command (`... python -m app.serve`) serving `target` instead of the app."""
+    if not command.endswith("-m app.serve"):
+        raise ProcessError("benchmark", f"cannot find `-m app.serve` at the end of {command!r}")
+    return f"{command} {shlex.quote(target)}"

@@ -129,6 +129,7 @@ class DevStack:
     def _start_app(self) -> AppServer:
         self.app_env["BASE_URL"] = self.base_url
         self.app_env["APP_ENV"] = self.settings.get("APP_ENV", "development")
+        self.app_env["ACCESS_LOG"] = self.settings.get("ACCESS_LOG", "1")
         workers = _int_setting(self.settings, "WEB_CONCURRENCY", 2)
         app = AppServer(
             self.app_env, port=self.port, workers=workers, echo_prefix="app | ", timeout=60

@@ -7,7 +7,10 @@ from app.config import SettingsError, load_settings
 
 bind = [f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '3000')}"]  # noqa: S104
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-accesslog = "-"
+worker_class = "uvloop"
+# An access line per request costs ~10% of a worker (hypercorn copies os.environ for each);
+# platforms log requests at their router. ACCESS_LOG=1 turns it on (scripts/run does).
+accesslog = "-" if os.environ.get("ACCESS_LOG", "").lower() in {"1", "true", "yes"} else None
 errorlog = "-"
 graceful_timeout = 5.0
 
