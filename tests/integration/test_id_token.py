@@ -6,7 +6,7 @@ import base64
 import html
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -24,7 +24,6 @@ from tests.hostile_provider import (
     forge,
     hmac_sha256,
     is_signed_in,
-    serving_app,
     sign_in,
 )
 
@@ -32,26 +31,12 @@ Forge = Callable[[HostileProvider], str]
 
 
 @pytest.fixture
-async def hostile() -> AsyncIterator[HostileProvider]:
-    """A provider that issues valid tokens until the test says otherwise."""
-    async with HostileProvider() as provider:
-        yield provider
-
-
-@pytest.fixture
-async def app(redis_url: str, hostile: HostileProvider) -> AsyncIterator[Quart]:
-    """The app signing in through the hostile provider."""
-    async with serving_app(hostile, redis_url) as application:
-        yield application
-
-
-@pytest.fixture
-async def warm_app(app: Quart, hostile: HostileProvider) -> Quart:
-    """The app after one valid sign-in (by another browser), so its JWKS is cached."""
-    status, body = await sign_in(app.test_client(), hostile)
+async def warm_app(hostile_app: Quart, hostile: HostileProvider) -> Quart:
+    """The hostile_app after one valid sign-in (by another browser), so its JWKS is cached."""
+    status, body = await sign_in(hostile_app.test_client(), hostile)
     assert status == 302, body
     assert hostile.hits[JWKS] == 1
-    return app
+    return hostile_app
 
 
 def now() -> int:
@@ -96,11 +81,11 @@ REJECTED = [
     pytest.param(lambda p: p.sign(iss=p.issuer + "/x"), "invalid issuer", id="iss-extended"),
     pytest.param(lambda p: p.sign(iss=[p.issuer]), "issuer", id="iss-list"),
     pytest.param(lambda p: p.sign(iss=None), 'missing the "iss" claim', id="iss-missing"),
-    pytest.param(lambda p: p.sign(aud="another-app"), "audience", id="aud-other"),
+    pytest.param(lambda p: p.sign(aud="another-hostile_app"), "audience", id="aud-other"),
     pytest.param(lambda p: p.sign(aud=None), 'missing the "aud" claim', id="aud-missing"),
     pytest.param(lambda p: p.sign(aud=CLIENT_ID[:-1]), "audience", id="aud-prefix"),
     pytest.param(lambda p: p.sign(aud=[CLIENT_ID, "x"]), "strict", id="aud-list"),
-    pytest.param(lambda p: p.sign(azp="another-app"), "azp", id="azp-other"),
+    pytest.param(lambda p: p.sign(azp="another-hostile_app"), "azp", id="azp-other"),
     pytest.param(lambda p: p.sign(exp=now() - 120), "expired", id="expired"),
     pytest.param(lambda p: p.sign(iat=now() + 3600), "not yet valid", id="iat-future"),
     pytest.param(lambda p: p.sign(exp=None), 'missing the "exp" claim', id="exp-missing"),
@@ -183,8 +168,8 @@ async def test_rejected_id_token_is_a_400_page_and_signs_no_one_in(
     assert hostile.hits[ATTACKER_JWKS] == hostile.hits[ATTACKER_CERT] == 0
 
 
-async def test_valid_id_token_signs_in(app: Quart, hostile: HostileProvider) -> None:
-    client = app.test_client()
+async def test_valid_id_token_signs_in(hostile_app: Quart, hostile: HostileProvider) -> None:
+    client = hostile_app.test_client()
     status, body = await sign_in(client, hostile)
     assert status == 302, body
     assert "Hostile Tester" in await (await client.get("/")).get_data(as_text=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -26,22 +25,8 @@ from tests.hostile_provider import (
 )
 
 
-@pytest.fixture
-async def hostile() -> AsyncIterator[HostileProvider]:
-    """A provider that behaves until the test says otherwise."""
-    async with HostileProvider() as provider:
-        yield provider
-
-
-@pytest.fixture
-async def app(redis_url: str, hostile: HostileProvider) -> AsyncIterator[Quart]:
-    """The app signing in through the hostile provider."""
-    async with serving_app(hostile, redis_url) as application:
-        yield application
-
-
-async def page(app: Quart, path: str) -> tuple[int, str]:
-    response = await app.test_client().get(path)
+async def page(hostile_app: Quart, path: str) -> tuple[int, str]:
+    response = await hostile_app.test_client().get(path)
     return response.status_code, html.unescape(await response.get_data(as_text=True))
 
 
@@ -60,11 +45,11 @@ def assert_page(status: int, text: str, expected: int, *words: str) -> None:
     ],
 )
 async def test_discovery_with_a_foreign_issuer_is_a_502_page_naming_it(
-    app: Quart, hostile: HostileProvider, issuer: Any, caplog: pytest.LogCaptureFixture
+    hostile_app: Quart, hostile: HostileProvider, issuer: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     hostile.discovery_changes = {"issuer": issuer(hostile)}
-    with caplog.at_level(logging.ERROR, logger="app.provider"):
-        status, text = await page(app, "/sign-in")
+    with caplog.at_level(logging.ERROR, logger="hostile_app.provider"):
+        status, text = await page(hostile_app, "/sign-in")
     assert_page(status, text, 502, "misconfigured", "issuer", issuer(hostile), hostile.issuer)
     assert any(issuer(hostile) in record.getMessage() for record in caplog.records)
 
@@ -78,29 +63,29 @@ async def test_discovery_with_a_foreign_issuer_is_a_502_page_naming_it(
     ],
 )
 async def test_discovery_with_a_non_web_url_is_a_502_page(
-    app: Quart, hostile: HostileProvider, field: str, url: str
+    hostile_app: Quart, hostile: HostileProvider, field: str, url: str
 ) -> None:
     hostile.discovery_changes = {field: url}
-    status, text = await page(app, "/sign-in")
+    status, text = await page(hostile_app, "/sign-in")
     assert_page(status, text, 502, "misconfigured", field, url)
 
 
 async def test_failed_discovery_is_retried_on_the_next_request(
-    app: Quart, hostile: HostileProvider
+    hostile_app: Quart, hostile: HostileProvider
 ) -> None:
     hostile.failing = set(ALL_PATHS)
-    status, text = await page(app, "/sign-in")
+    status, text = await page(hostile_app, "/sign-in")
     assert_page(status, text, 502, "could not be reached")
     hostile.failing = set()
-    status, _ = await page(app, "/sign-in")
+    status, _ = await page(hostile_app, "/sign-in")
     assert status == 302
     assert hostile.hits[DISCOVERY] == 2
 
 
 async def test_unreachable_jwks_is_a_502_page_and_retried_next_time(
-    app: Quart, hostile: HostileProvider
+    hostile_app: Quart, hostile: HostileProvider
 ) -> None:
-    client = app.test_client()
+    client = hostile_app.test_client()
     hostile.failing = {JWKS}
     response = await client.get(await start_sign_in(client, hostile))
     text = await response.get_data(as_text=True)
@@ -123,10 +108,10 @@ async def test_token_endpoint_refusal_is_a_400_page(
 
 
 async def test_healthz_answers_while_a_callback_waits_for_a_slow_jwks(
-    app: Quart, hostile: HostileProvider
+    hostile_app: Quart, hostile: HostileProvider
 ) -> None:
     hostile.jwks_delay = 2.0
-    client, probe = app.test_client(), app.test_client()
+    client, probe = hostile_app.test_client(), hostile_app.test_client()
     callback_path = await start_sign_in(client, hostile)
     done: list[str] = []
 
@@ -149,10 +134,10 @@ async def test_healthz_answers_while_a_callback_waits_for_a_slow_jwks(
 
 
 async def test_provider_requests_reuse_one_pooled_connection(
-    app: Quart, hostile: HostileProvider
+    hostile_app: Quart, hostile: HostileProvider
 ) -> None:
     hostile.expires_in = 0  # the access token is stale at once: /profile must refresh it
-    client = app.test_client()
+    client = hostile_app.test_client()
     status, body = await sign_in(client, hostile)
     assert status == 302, body
     profile = await client.get("/profile")

@@ -1,8 +1,5 @@
 """A provider that is down: sign-in answers 502, signed-in pages and sign-out keep working."""
 
-from collections.abc import AsyncIterator
-
-import pytest
 from quart import Quart
 from redis.asyncio import Redis
 
@@ -18,22 +15,10 @@ from tests.hostile_provider import (
 from tests.storage_routes import session_cookie
 
 
-@pytest.fixture
-async def hostile() -> AsyncIterator[HostileProvider]:
-    """A provider that behaves until the test takes it down."""
-    async with HostileProvider() as provider:
-        yield provider
-
-
-@pytest.fixture
-async def app(redis_url: str, hostile: HostileProvider) -> AsyncIterator[Quart]:
-    """The app signing in through the hostile provider."""
-    async with serving_app(hostile, redis_url) as application:
-        yield application
-
-
-async def test_signed_in_pages_need_no_provider(app: Quart, hostile: HostileProvider) -> None:
-    client = app.test_client()
+async def test_signed_in_pages_need_no_provider(
+    hostile_app: Quart, hostile: HostileProvider
+) -> None:
+    client = hostile_app.test_client()
     assert (await sign_in(client, hostile))[0] == 302
     hostile.failing = set(ALL_PATHS)
     hits_before = sum(hostile.hits.values())
@@ -60,9 +45,9 @@ async def test_sign_in_answers_502_while_the_provider_is_down(
 
 
 async def test_callback_answers_502_when_the_token_endpoint_fails(
-    app: Quart, hostile: HostileProvider
+    hostile_app: Quart, hostile: HostileProvider
 ) -> None:
-    client = app.test_client()
+    client = hostile_app.test_client()
     callback = await start_sign_in(client, hostile)
     hostile.failing = {TOKEN}
     response = await client.get(callback)
