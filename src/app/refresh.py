@@ -8,7 +8,7 @@ winner's tokens from Redis instead of refreshing again.
 
 from __future__ import annotations
 
-from logto import LogtoClient
+from logto import LogtoClient, LogtoException
 from quart import current_app, session
 
 from app.config import current_settings
@@ -40,9 +40,15 @@ async def access_token(client: LogtoClient) -> str | None:
 
 
 async def _adopt_stored_tokens() -> None:
-    """Take the tokens another worker may have stored since this request read the session."""
+    """Take the tokens another worker may have stored since this request read the session.
+
+    A session that is gone from Redis was signed out (or expired) meanwhile: refreshing and
+    saving it would bring it back, so the refresh is refused instead.
+    """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    stored = await session_interface(app).load(app, current_session_id()) or {}
+    stored = await session_interface(app).load(app, current_session_id())
+    if stored is None:
+        raise LogtoException("The session ended while its tokens were being refreshed")
     for key, value in stored.items():
         if key.startswith(KEY_PREFIX) or key == USER_KEY:
             session[key] = value
