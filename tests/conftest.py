@@ -65,16 +65,22 @@ def app_ports() -> list[int]:
     return [free_port(), free_port()]
 
 
-@pytest.fixture(scope="session")
-def idp(app_ports: list[int]) -> Iterator[LocalIdp]:
-    """The real local OpenID provider, with both app processes registered as one client."""
+def provider_for(app_ports: list[int], access_token_ttl: int | None = None) -> LocalIdp:
+    """The local provider (not started) with the apps on `app_ports` registered as one client."""
     origins = [f"http://127.0.0.1:{port}" for port in app_ports]
-    with LocalIdp(
+    return LocalIdp(
         client_id=CLIENT_ID,
         client_secret=CLIENT_SECRET,
         redirect_uris=[f"{origin}/callback" for origin in origins],
         post_logout_redirect_uris=[f"{origin}/" for origin in origins],
-    ) as provider:
+        access_token_ttl=access_token_ttl,
+    )
+
+
+@pytest.fixture(scope="session")
+def idp(app_ports: list[int]) -> Iterator[LocalIdp]:
+    """The real local OpenID provider, with both app processes registered as one client."""
+    with provider_for(app_ports) as provider:
         yield provider
 
 

@@ -10,7 +10,7 @@ from redis.asyncio import Redis
 
 from devstack import AppServer, LocalIdp, free_port
 from tests.auth_actions import AuthActions
-from tests.conftest import CLIENT_ID, CLIENT_SECRET, server_settings
+from tests.conftest import provider_for, server_settings
 
 # Below the SDK's 60 s clock-skew margin, so every userinfo call needs a refresh.
 ACCESS_TOKEN_TTL = 30
@@ -20,14 +20,7 @@ ACCESS_TOKEN_TTL = 30
 def rotating_stack(redis_url: str) -> Iterator[tuple[LocalIdp, list[AppServer]]]:
     """A provider with short-lived access tokens and two app processes on one Redis."""
     ports = [free_port(), free_port()]
-    origins = [f"http://127.0.0.1:{port}" for port in ports]
-    with LocalIdp(
-        client_id=CLIENT_ID,
-        client_secret=CLIENT_SECRET,
-        redirect_uris=[f"{origin}/callback" for origin in origins],
-        post_logout_redirect_uris=[f"{origin}/" for origin in origins],
-        access_token_ttl=ACCESS_TOKEN_TTL,
-    ) as idp:
+    with provider_for(ports, access_token_ttl=ACCESS_TOKEN_TTL) as idp:
         servers = [
             AppServer(server_settings(idp, redis_url, port), port=port, workers=1).start()
             for port in ports
