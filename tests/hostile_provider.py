@@ -139,6 +139,7 @@ class HostileProvider:
         self.id_token: Callable[[HostileProvider], str] = lambda provider: provider.sign()
         self.discovery_changes: dict[str, Any] = {}
         self.jwks_delay = 0.0
+        self.token_delay = 0.0
         self.jwks_requested = asyncio.Event()
         self.failing: set[str] = set()  # paths that answer 500; ALL_PATHS is a provider down
         self.expires_in = 3600
@@ -259,6 +260,7 @@ class HostileProvider:
         form = await request.post()
         grant = str(form.get("grant_type"))
         self.grants[grant] += 1
+        await asyncio.sleep(self.token_delay)
         if form.get("client_id") != CLIENT_ID or form.get("client_secret") != CLIENT_SECRET:
             return web.json_response({"error": "invalid_client"}, status=401)
         if not self._grant_is_valid(grant, form):

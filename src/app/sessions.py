@@ -32,6 +32,7 @@ TOUCH_INTERVAL = 60  # seconds between "seen" writes of one session
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{43}")  # what _generate_sid makes, nothing else
 
 UNAVAILABLE = "_store_unavailable"
+STORED = "_loaded_from_store"
 REGENERATE = "_regenerate_id"
 TOUCH_DUE = "_touch_due"
 
@@ -98,6 +99,7 @@ class RedisSessionInterface(BaseRedisSessionInterface):  # type: ignore[misc]
                 await self.backend.delete(*self.keys(sid))
             return self.fresh()
         opened = RedisSession(data, sid=sid, permanent=True)
+        setattr(opened, STORED, True)
         last_seen = _number(seen) or 0.0
         setattr(opened, TOUCH_DUE, now - last_seen >= TOUCH_INTERVAL)
         return opened
@@ -135,6 +137,7 @@ class RedisSessionInterface(BaseRedisSessionInterface):  # type: ignore[misc]
                 pipe.delete(*self.keys(session.sid))
                 session.sid = self._generate_sid()
                 session.modified = True
+                setattr(session, STORED, False)
             if session.modified:
                 self._queue_write(pipe, session, now)
                 self._set_cookie(app, session, response, now)
@@ -152,8 +155,12 @@ class RedisSessionInterface(BaseRedisSessionInterface):  # type: ignore[misc]
             return
         session.setdefault(CREATED, now)
         ttl = self.ttl(session, now)
-        pipe.set(data_key, self.serializer.dumps(dict(session)), ex=ttl)
-        pipe.set(seen_key, now, ex=ttl)
+        # A session read from Redis is only updated while it is still there: a sign-out (or
+        # expiry) by another request in the meantime must not be undone by this write.
+        only_if_present = getattr(session, STORED, False)
+        data = self.serializer.dumps(dict(session))
+        pipe.set(data_key, data, ex=ttl, xx=only_if_present)
+        pipe.set(seen_key, now, ex=ttl)  # harmless if orphaned: it only expires
 
     def _set_cookie(
         self, app: Quart, session: RedisSession, response: Response | None, now: float

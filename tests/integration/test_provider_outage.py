@@ -1,5 +1,7 @@
 """A provider that is down: sign-in answers 502, signed-in pages and sign-out keep working."""
 
+import asyncio
+
 from quart import Quart
 from redis.asyncio import Redis
 
@@ -73,3 +75,23 @@ async def test_sign_out_clears_the_session_while_the_provider_is_down(
         assert response.headers["Cache-Control"] == "no-store"
         assert not await redis.exists(f"session:{session_id}")
         assert not await is_signed_in(client_of_fresh)
+
+
+async def test_sign_out_during_a_token_refresh_is_not_undone(
+    hostile_app: Quart, hostile: HostileProvider, redis: Redis
+) -> None:
+    client = hostile_app.test_client()
+    hostile.expires_in = 0  # every userinfo call needs a refresh
+    assert (await sign_in(client, hostile))[0] == 302
+    session_id = session_cookie(client)
+    hostile.token_delay = 1.0
+    profile = asyncio.create_task(client.get("/profile"))
+    for _ in range(500):  # until the refresh is at the provider (5 s at most)
+        if hostile.grants["refresh_token"]:
+            break
+        await asyncio.sleep(0.01)
+    # Meanwhile another host signs the user out.
+    await redis.delete(f"session:{session_id}", f"session:{session_id}:seen")
+    await profile
+    assert not await redis.exists(f"session:{session_id}"), "the refresh did not bring it back"
+    assert not await is_signed_in(client)
