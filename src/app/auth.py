@@ -7,12 +7,13 @@ from functools import wraps
 from typing import ParamSpec
 
 from logto import InteractionMode
-from quart import Blueprint, redirect, render_template, request, session, url_for
+from quart import Blueprint, redirect, request, session, url_for
 from quart.typing import ResponseReturnValue
 
 from app import logto_client
 from app.csrf import verify_csrf
 from app.redirects import safe_next
+from app.rendering import render_page
 
 blueprint = Blueprint("auth", __name__)
 
@@ -66,7 +67,7 @@ async def callback() -> ResponseReturnValue:
 @blueprint.get("/sign-out")
 async def sign_out_page() -> ResponseReturnValue:
     """A page with the sign-out button; a GET never signs anyone out."""
-    return await render_template("sign_out.html", signed_in=logto_client.is_authenticated())
+    return await render_page("sign_out.html", signed_in=logto_client.is_authenticated())
 
 
 @blueprint.post("/sign-out")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from quart import Quart, render_template
+from quart import Quart
 from quart.typing import ResponseReturnValue
 from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
+
+from app.rendering import render_page
 
 TITLES = {
     400: "Bad request",
@@ -51,7 +53,7 @@ def redis_unavailable() -> AppError:
 
 async def render_error(error: AppError) -> ResponseReturnValue:
     """Render the shared error page for `error`."""
-    body = await render_template("error.html", error=error)
+    body = await render_page("error.html", error=error)
     headers = {"Cache-Control": "no-store"}
     if error.retry_after is not None:
         headers["Retry-After"] = str(error.retry_after)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, render_template
+from quart import Blueprint
 from quart.typing import ResponseReturnValue
 
 from app import logto_client
 from app.auth import login_required
 from app.errors import AppError
+from app.rendering import render_page
 
 blueprint = Blueprint("pages", __name__)
 
@@ -25,7 +26,7 @@ def display_name(claims: dict[str, object]) -> str:
 async def home() -> ResponseReturnValue:
     """Sign-in links when signed out; the user's name and a sign-out button when signed in."""
     user = logto_client.current_user()
-    return await render_template("home.html", user_name=display_name(user) if user else None)
+    return await render_page("home.html", user_name=display_name(user) if user else None)
 
 
 @blueprint.get("/profile")
@@ -39,7 +40,7 @@ async def profile() -> ResponseReturnValue:
         if error.status not in {502, 504}:
             raise
         user_info, user_info_error = {}, error.message  # the claims still show while Logto is away
-    return await render_template(
+    return await render_page(
         "profile.html",
         user_name=display_name(claims),
         claims=claims,
