@@ -35,7 +35,7 @@ async def access_token(client: LogtoClient) -> str | None:
         if token is None:
             token = await client.getAccessToken()
             remember_user(client)
-        await session_interface(app).persist(app, session)
+        await session_interface(app).persist(session)
     return str(token)
 
 

@@ -197,7 +197,7 @@ class RedisSessionInterface(BaseRedisSessionInterface):  # type: ignore[misc]
             samesite=self.get_cookie_samesite(app),
         )
 
-    async def persist(self, app: Quart, session: RedisSession) -> None:
+    async def persist(self, session: RedisSession) -> None:
         """Write the session now (inside a lock), so the end of the request need not."""
         async with self.backend.pipeline(transaction=False) as pipe:
             self._queue_write(pipe, session, time.time())
@@ -236,8 +236,6 @@ def create_redis(settings: Settings) -> Redis:
 def configure(app: Quart, settings: Settings) -> None:
     """Set the session cookie: __Host- prefixed and Secure under https, HttpOnly, Lax."""
     app.config.update(
-        SESSION_TYPE="redis",
-        PERMANENT_SESSION_LIFETIME=settings.SESSION_LIFETIME,
         SESSION_COOKIE_NAME="__Host-session" if settings.uses_https else "session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
