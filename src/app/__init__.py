@@ -6,9 +6,11 @@ from pathlib import Path
 
 from quart import Quart
 
-from app import auth, errors, headers, health, logto_client, pages, sessions
 from app.config import Settings, load_settings
-from app.csrf import csrf_token
+from app.oidc import flows
+from app.sessions import interface as sessions
+from app.web import auth, errors, headers, health, pages
+from app.web.csrf import csrf_token
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -23,7 +25,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.jinja_env.globals["csrf_token"] = csrf_token
 
     sessions.init_app(app, settings)
-    logto_client.init_app(app, settings)
+    flows.init_app(app, settings)
     errors.init_app(app)
     headers.init_app(app, settings)
     for blueprint in (auth.blueprint, pages.blueprint, health.blueprint):

@@ -13,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from quart import Quart
 
-from app import jwks
+from app.oidc import keys as jwks
 from tests.hostile_provider import (
     ATTACKER_CERT,
     ATTACKER_JWKS,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from quart import Quart
 
-from app.logto_client import EXTENSION
+from app.oidc.flows import EXTENSION
 from tests.hostile_provider import (
     ALL_PATHS,
     DISCOVERY,

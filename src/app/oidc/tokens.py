@@ -12,7 +12,7 @@ from logto import LogtoClient, LogtoException
 from quart import current_app, session
 
 from app.config import current_settings
-from app.sessions import current_session_id, redis_client, session_interface
+from app.sessions.interface import current_session_id, redis_client, session_interface
 from app.storage import KEY_PREFIX, USER_KEY, remember_user
 
 LOCK_PREFIX = "lock:refresh:"

@@ -5,10 +5,10 @@ from __future__ import annotations
 from quart import Blueprint
 from quart.typing import ResponseReturnValue
 
-from app import logto_client
-from app.auth import login_required
 from app.errors import AppError
-from app.rendering import render_page
+from app.oidc import flows
+from app.web.auth import login_required
+from app.web.rendering import render_page
 
 blueprint = Blueprint("pages", __name__)
 
@@ -25,7 +25,7 @@ def display_name(claims: dict[str, object]) -> str:
 @blueprint.get("/")
 async def home() -> ResponseReturnValue:
     """Sign-in links when signed out; the user's name and a sign-out button when signed in."""
-    user = logto_client.current_user()
+    user = flows.current_user()
     return await render_page("home.html", user_name=display_name(user) if user else None)
 
 
@@ -33,9 +33,9 @@ async def home() -> ResponseReturnValue:
 @login_required
 async def profile() -> ResponseReturnValue:
     """ID token claims and the userinfo answer of the signed-in user."""
-    claims = logto_client.current_user() or {}
+    claims = flows.current_user() or {}
     try:
-        user_info, user_info_error = await logto_client.fetch_user_info(), None
+        user_info, user_info_error = await flows.fetch_user_info(), None
     except AppError as error:
         if error.status not in {502, 504}:
             raise

@@ -14,12 +14,12 @@ from logto import InteractionMode, LogtoClient, LogtoConfig, LogtoException
 from logto.LogtoClient import SignInSession
 from quart import Quart, current_app, session
 
-from app import refresh, transactions
 from app.config import Settings, current_settings
 from app.errors import AppError
-from app.provider import ProviderHttp
-from app.sdk import PooledLogtoClient
-from app.sessions import regenerate_session_id
+from app.oidc import tokens, transactions
+from app.oidc.client import PooledLogtoClient
+from app.oidc.provider import ProviderHttp
+from app.sessions.interface import regenerate_session_id
 from app.storage import USER_KEY, SessionStorage, remember_user
 
 EXTENSION = "logto"
@@ -165,7 +165,7 @@ async def fetch_user_info() -> dict[str, Any]:
     client = _client()
     try:
         async with _provider_call():
-            token = await refresh.access_token(client)
+            token = await tokens.access_token(client)
             if token is None:
                 raise LogtoException("No refresh token in the session")
             info = await (await client.getOidcCore()).fetchUserInfo(token)

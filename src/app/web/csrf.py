@@ -10,7 +10,7 @@ from quart import request
 
 from app.config import current_settings
 from app.errors import AppError
-from app.sessions import current_session_id
+from app.sessions.interface import current_session_id
 
 FIELD = "csrf_token"
 

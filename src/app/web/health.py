@@ -6,7 +6,7 @@ from quart import Blueprint, current_app
 from quart.typing import ResponseReturnValue
 from redis.exceptions import RedisError
 
-from app.sessions import redis_client
+from app.sessions.interface import redis_client
 
 blueprint = Blueprint("health", __name__)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import jwt
 
-from app.provider import misconfigured
+from app.oidc.provider import misconfigured
 
 # Bounds the JWKS requests a stream of tokens with made-up kids can cause.
 REFETCH_INTERVAL = 60.0

@@ -17,15 +17,15 @@ from logto import (
 from logto.OidcCore import OidcCore
 from logto.utilities import OrganizationUrnPrefix, removeFalsyKeys
 
-from app.id_token import (
+from app.oidc.jwt_verifier import (
     ASYMMETRIC_ALGORITHMS,
     Expected,
     IdTokenRejected,
     checked_header,
     verify_id_token,
 )
-from app.jwks import JwksCache
-from app.provider import ProviderHttp, fetch_metadata
+from app.oidc.keys import JwksCache
+from app.oidc.provider import ProviderHttp, fetch_metadata
 
 
 class PooledOidcCore(OidcCore):  # type: ignore[misc]

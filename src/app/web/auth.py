@@ -10,10 +10,10 @@ from logto import InteractionMode
 from quart import Blueprint, redirect, request, session, url_for
 from quart.typing import ResponseReturnValue
 
-from app import logto_client
-from app.csrf import verify_csrf
-from app.redirects import safe_next
-from app.rendering import render_page
+from app.oidc import flows
+from app.web.csrf import verify_csrf
+from app.web.redirects import safe_next
+from app.web.rendering import render_page
 
 blueprint = Blueprint("auth", __name__)
 
@@ -27,7 +27,7 @@ def login_required(
 
     @wraps(view)
     async def guarded(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
-        if not logto_client.is_authenticated():
+        if not flows.is_authenticated():
             here = request.path + (
                 f"?{request.query_string.decode()}" if request.query_string else ""
             )
@@ -39,9 +39,9 @@ def login_required(
 
 async def _start(interaction_mode: InteractionMode | None) -> ResponseReturnValue:
     target = safe_next(request.args.get("next"))
-    if logto_client.is_authenticated():
+    if flows.is_authenticated():
         return redirect(target)
-    return redirect(await logto_client.sign_in_url(interaction_mode, target))
+    return redirect(await flows.sign_in_url(interaction_mode, target))
 
 
 @blueprint.get("/sign-in")
@@ -60,21 +60,21 @@ async def sign_up() -> ResponseReturnValue:
 async def callback() -> ResponseReturnValue:
     """Complete the sign-in and return to the page the user came from."""
     args = request.args
-    next_path = await logto_client.complete_sign_in(request.url, args.get("state"), args.get("iss"))
+    next_path = await flows.complete_sign_in(request.url, args.get("state"), args.get("iss"))
     return redirect(safe_next(next_path))
 
 
 @blueprint.get("/sign-out")
 async def sign_out_page() -> ResponseReturnValue:
     """A page with the sign-out button; a GET never signs anyone out."""
-    return await render_page("sign_out.html", signed_in=logto_client.is_authenticated())
+    return await render_page("sign_out.html", signed_in=flows.is_authenticated())
 
 
 @blueprint.post("/sign-out")
 async def sign_out() -> ResponseReturnValue:
     """Clear the server-side session, then let Logto end its own session."""
     await verify_csrf()
-    end_session_url = await logto_client.sign_out_url()
+    end_session_url = await flows.sign_out_url()
     session.clear()
     response = redirect(end_session_url or "/")
     response.headers["Cache-Control"] = "no-store"

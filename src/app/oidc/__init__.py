@@ -1,0 +1,1 @@
+"""The client side of Logto: SDK client, flows, token verification, keys, tokens."""

@@ -1,0 +1,1 @@
+"""Server-side sessions in Redis: the Quart session interface and its Redis client."""

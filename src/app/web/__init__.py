@@ -1,0 +1,1 @@
+"""The web layer: blueprints, pages, CSRF, headers, redirects and rendering."""
