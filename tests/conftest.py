@@ -18,7 +18,7 @@ from tests.auth_actions import AuthActions
 
 CLIENT_ID = "test-app"
 CLIENT_SECRET = "test-app-secret"
-SECRET_KEY = "test-secret-key"
+SECRET_KEY = "test-secret-key-of-at-least-32-characters"
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +41,7 @@ async def redis(redis_url: str) -> AsyncIterator[Redis]:
 
 def make_settings(**overrides: object) -> Settings:
     """Test settings that ignore the developer's `.env`."""
-    values: dict[str, object] = {"APP_ENV": "test", "SECRET_KEY": "test-secret-key", **overrides}
+    values: dict[str, object] = {"APP_ENV": "test", "SECRET_KEY": SECRET_KEY, **overrides}
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
 
 

@@ -36,6 +36,7 @@ from quart import Quart
 from quart.typing import TestClientProtocol as QuartClient
 
 from app import create_app
+from app.oidc.flows import ENDPOINT_CHECK
 from tests.conftest import make_settings
 
 CLIENT_ID = "hostile-test-app"
@@ -128,6 +129,7 @@ class Authorization:
 
     redirect_uri: str
     code_challenge: str
+    nonce: str | None
 
 
 class HostileProvider:
@@ -147,6 +149,7 @@ class HostileProvider:
         self.grants: Counter[str] = Counter()
         self.app_ports: set[int] = set()  # client ports of the app's requests (all but /oidc/auth)
         self._codes: dict[str, Authorization] = {}
+        self.nonce: str | None = None  # of the last code exchanged; ID tokens echo it
         self._issued: set[str] = set()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -174,6 +177,7 @@ class HostileProvider:
         """Valid ID token claims for the test user; a change to None removes that claim."""
         now = int(time.time())
         claims = {"iss": self.issuer, "aud": CLIENT_ID, "iat": now, "exp": now + 3600, **USER}
+        claims["nonce"] = self.nonce
         claims.update(changes)
         return {name: value for name, value in claims.items() if value is not None}
 
@@ -252,7 +256,9 @@ class HostileProvider:
         if query.get("client_id") != CLIENT_ID or query.get("code_challenge_method") != "S256":
             return web.json_response({"error": "invalid_request"}, status=400)
         code = secrets.token_urlsafe(16)
-        self._codes[code] = Authorization(query["redirect_uri"], query["code_challenge"])
+        self._codes[code] = Authorization(
+            query["redirect_uri"], query["code_challenge"], query.get("nonce")
+        )
         target = f"{query['redirect_uri']}?{urlencode({'code': code, 'state': query['state']})}"
         raise web.HTTPFound(target)
 
@@ -272,6 +278,7 @@ class HostileProvider:
             return form.get("refresh_token") in self._issued
         authorization = self._codes.pop(str(form.get("code")), None)
         verifier = str(form.get("code_verifier", "")).encode()
+        self.nonce = authorization.nonce if authorization else None
         return (
             grant == "authorization_code"
             and authorization is not None
@@ -328,6 +335,7 @@ async def serving_app(
         )
     )
     async with app.test_app():
+        await app.extensions[ENDPOINT_CHECK]  # start each test after the start-up check
         yield app
 
 
@@ -347,6 +355,7 @@ async def sign_in(client: QuartClient, provider: HostileProvider) -> tuple[int, 
 
 
 async def is_signed_in(client: QuartClient) -> bool:
-    """True unless the home page offers the Sign in link."""
-    home = await (await client.get("/")).get_data(as_text=True)
-    return 'id="sign-in"' not in home
+    """True when the home page answers 200 with the signed-in user's sign-out button."""
+    response = await client.get("/")
+    home = await response.get_data(as_text=True)
+    return response.status_code == 200 and 'id="sign-out"' in home

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,7 +21,11 @@ REQUIRED_IN_PRODUCTION = (
     "LOGTO_APP_ID",
     "LOGTO_APP_SECRET",
     "REDIS_URL",
+    "BASE_URL",
 )
+DEV_BASE_URL = "http://localhost:3000"
+MIN_SECRET_KEY_LENGTH = 32
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class SettingsError(Exception):
@@ -38,7 +43,7 @@ class Settings(BaseSettings):
     LOGTO_ENDPOINT: str | None = None
     LOGTO_APP_ID: str | None = None
     LOGTO_APP_SECRET: SecretStr | None = None
-    BASE_URL: str = "http://localhost:3000"
+    BASE_URL: str | None = None
     REDIS_URL: str | None = None
     SECRET_KEY: SecretStr | None = None
     REDIS_TIMEOUT: float = Field(default=2.0, gt=0, description="seconds per Redis call")
@@ -55,7 +60,7 @@ class Settings(BaseSettings):
     @property
     def base_url(self) -> str:
         """BASE_URL without a trailing slash."""
-        return self.BASE_URL.rstrip("/")
+        return (self.BASE_URL or DEV_BASE_URL).rstrip("/")
 
     @property
     def uses_https(self) -> bool:
@@ -91,14 +96,31 @@ class Settings(BaseSettings):
         """Names of required settings that are not set."""
         return [name for name in REQUIRED_IN_PRODUCTION if not getattr(self, name)]
 
+    def production_problems(self) -> list[str]:
+        """One line per setting that production cannot run with: missing or unsafe."""
+        problems = [
+            f"{name} is required when APP_ENV=production" for name in self.missing_in_production()
+        ]
+        secret = self.SECRET_KEY.get_secret_value() if self.SECRET_KEY else None
+        if secret is not None and len(secret) < MIN_SECRET_KEY_LENGTH:
+            problems.append(
+                f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters "
+                f"(it has {len(secret)}); generate one with: "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        if self.BASE_URL and not _is_safe_public_url(self.BASE_URL):
+            problems.append(
+                f"BASE_URL must be an https:// origin (plain http only for localhost, "
+                f"127.0.0.1 or [::1]); it is {self.BASE_URL!r}"
+            )
+        return problems
+
     def check(self) -> None:
-        """Raise SettingsError naming every missing setting, in production only."""
+        """Raise SettingsError naming every missing or unsafe setting, in production only."""
         if not self.is_production:
             return
-        missing = self.missing_in_production()
-        if missing:
-            lines = [f"{name} is required when APP_ENV=production" for name in missing]
-            raise SettingsError("\n".join(lines))
+        if problems := self.production_problems():
+            raise SettingsError("\n".join(problems))
 
     def secret_key(self) -> str:
         """SECRET_KEY, or a random per-process key outside production."""
@@ -108,6 +130,18 @@ class Settings(BaseSettings):
         generated = secrets.token_urlsafe(32)
         self.SECRET_KEY = SecretStr(generated)
         return generated
+
+
+def _is_safe_public_url(url: str) -> bool:
+    """True for an https URL with a host, or an http URL on a loopback host."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return False
+    if not host:
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and host in LOOPBACK_HOSTS)
 
 
 def load_settings() -> Settings:

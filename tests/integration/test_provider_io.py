@@ -45,11 +45,12 @@ def assert_page(status: int, text: str, expected: int, *words: str) -> None:
     ],
 )
 async def test_discovery_with_a_foreign_issuer_is_a_502_page_naming_it(
-    hostile_app: Quart, hostile: HostileProvider, issuer: Any, caplog: pytest.LogCaptureFixture
+    redis_url: str, hostile: HostileProvider, issuer: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     hostile.discovery_changes = {"issuer": issuer(hostile)}
-    with caplog.at_level(logging.ERROR, logger="hostile_app.provider"):
-        status, text = await page(hostile_app, "/sign-in")
+    with caplog.at_level(logging.ERROR):
+        async with serving_app(hostile, redis_url) as app:
+            status, text = await page(app, "/sign-in")
     assert_page(status, text, 502, "misconfigured", "issuer", issuer(hostile), hostile.issuer)
     assert any(issuer(hostile) in record.getMessage() for record in caplog.records)
 
@@ -63,23 +64,56 @@ async def test_discovery_with_a_foreign_issuer_is_a_502_page_naming_it(
     ],
 )
 async def test_discovery_with_a_non_web_url_is_a_502_page(
-    hostile_app: Quart, hostile: HostileProvider, field: str, url: str
+    redis_url: str, hostile: HostileProvider, field: str, url: str
 ) -> None:
     hostile.discovery_changes = {field: url}
-    status, text = await page(hostile_app, "/sign-in")
+    async with serving_app(hostile, redis_url) as app:
+        status, text = await page(app, "/sign-in")
     assert_page(status, text, 502, "misconfigured", field, url)
 
 
 async def test_failed_discovery_is_retried_on_the_next_request(
-    hostile_app: Quart, hostile: HostileProvider
+    redis_url: str, hostile: HostileProvider
 ) -> None:
     hostile.failing = set(ALL_PATHS)
-    status, text = await page(hostile_app, "/sign-in")
-    assert_page(status, text, 502, "could not be reached")
-    hostile.failing = set()
-    status, _ = await page(hostile_app, "/sign-in")
-    assert status == 302
-    assert hostile.hits[DISCOVERY] == 2
+    async with serving_app(hostile, redis_url) as app:
+        assert hostile.hits[DISCOVERY] == 1  # the start-up check
+        status, text = await page(app, "/sign-in")
+        assert_page(status, text, 502, "could not be reached", hostile.endpoint)
+        hostile.failing = set()
+        status, _ = await page(app, "/sign-in")
+        assert status == 302
+        assert hostile.hits[DISCOVERY] == 3
+
+
+@pytest.mark.parametrize("fault", ["down", "foreign-issuer"])
+async def test_a_wrong_endpoint_is_named_in_one_log_line_at_start(
+    redis_url: str, hostile: HostileProvider, caplog: pytest.LogCaptureFixture, fault: str
+) -> None:
+    if fault == "down":
+        hostile.failing = set(ALL_PATHS)
+    else:
+        hostile.discovery_changes = {"issuer": "http://localhost:3001/oidc"}
+    with caplog.at_level(logging.ERROR):
+        async with serving_app(hostile, redis_url):
+            pass
+    lines = [r.getMessage() for r in caplog.records if "LOGTO_ENDPOINT" in r.getMessage()]
+    assert len(lines) == 1, lines
+    assert hostile.endpoint in lines[0]
+    if fault == "down":
+        assert "unreachable" in lines[0]
+    else:
+        assert "http://localhost:3001/oidc" in lines[0]
+
+
+async def test_a_right_endpoint_logs_nothing_at_start(
+    redis_url: str, hostile: HostileProvider, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        async with serving_app(hostile, redis_url):
+            pass
+    assert not [r for r in caplog.records if "LOGTO_ENDPOINT" in r.getMessage()]
+    assert hostile.hits[DISCOVERY] == 1
 
 
 async def test_unreachable_jwks_is_a_502_page_and_retried_next_time(

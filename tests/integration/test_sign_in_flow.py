@@ -1,5 +1,7 @@
 """The whole flow over real sockets: hypercorn (Procfile), the local provider, Redis."""
 
+from urllib.parse import urljoin
+
 import aiohttp
 from redis.asyncio import Redis
 
@@ -98,17 +100,33 @@ async def test_get_sign_out_never_signs_out(auth: AuthActions) -> None:
     assert "Heidi" in (await auth.get("/")).text
 
 
+def assert_cookie_flags(set_cookie: str, name: str) -> None:
+    """`set_cookie` sets `name`, HttpOnly, SameSite=Lax, Path=/ and no Domain."""
+    assert set_cookie.startswith(f"{name}="), set_cookie
+    attributes = {part.strip().split("=")[0].lower() for part in set_cookie.split(";")}
+    assert {"httponly", "path"} <= attributes
+    assert "samesite=lax" in set_cookie.lower()
+    assert "path=/;" in set_cookie.lower() + ";"
+    assert "domain" not in attributes
+
+
 async def test_session_cookie_is_opaque_httponly_and_lax(
     auth: AuthActions, app_server: AppServer
 ) -> None:
     async with auth.http.get(f"{app_server.url}/sign-in", allow_redirects=False) as resp:
         assert resp.status == 302
-        set_cookie = resp.headers["Set-Cookie"]
-    assert set_cookie.startswith(f"{SESSION_COOKIE}=")
-    attributes = {part.strip().split("=")[0].lower() for part in set_cookie.split(";")}
-    assert {"httponly", "path"} <= attributes
-    assert "samesite=lax" in set_cookie.lower()
-    assert "domain" not in attributes
-    await auth.sign_in("ivan")
+        assert_cookie_flags(resp.headers["Set-Cookie"], "sign-in")
+    login = await auth.get(resp.headers["Location"])
+    form = forms_of(login.text)[0]
+    url, data = urljoin(login.url, form.action), {**form.fields, "username": "ivan"}
+    async with auth.http.post(url, data=data, allow_redirects=False) as step:
+        callback = step.headers["Location"]
+    while not callback.startswith(f"{app_server.url}/callback"):  # the provider's own hops
+        async with auth.http.get(callback, allow_redirects=False) as step:
+            callback = urljoin(callback, step.headers["Location"])
+    async with auth.http.get(callback, allow_redirects=False) as resp:
+        assert resp.status == 302
+        cookies = resp.headers.getall("Set-Cookie")
+    assert_cookie_flags(next(c for c in cookies if c.startswith("session=")), SESSION_COOKIE)
     session_id = auth.session_id() or ""
     assert "." not in session_id, "not a JWT or any token: an opaque id"

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 import jwt
@@ -18,11 +21,12 @@ from app.config import Settings, current_settings
 from app.errors import AppError
 from app.oidc import tokens, transactions
 from app.oidc.client import PooledLogtoClient
-from app.oidc.provider import ProviderHttp
+from app.oidc.provider import ProviderHttp, ProviderMisconfigured
 from app.sessions.interface import regenerate_session_id
-from app.storage import USER_KEY, SessionStorage, remember_user
+from app.storage import KEY_PREFIX, USER_KEY, SessionStorage, remember_user
 
 EXTENSION = "logto"
+ENDPOINT_CHECK = "logto_endpoint_check"
 
 
 def init_app(app: Quart, settings: Settings) -> None:
@@ -33,9 +37,50 @@ def init_app(app: Quart, settings: Settings) -> None:
         appSecret=settings.logto_app_secret,
     )
     http = ProviderHttp(settings)
-    app.extensions[EXTENSION] = PooledLogtoClient(config, http, storage=SessionStorage())
-    app.before_serving(http.start)
-    app.after_serving(http.close)
+    client = PooledLogtoClient(config, http, storage=SessionStorage())
+    app.extensions[EXTENSION] = client
+    transactions.init_app(app, settings)
+    checks: set[asyncio.Task[None]] = set()
+
+    @app.before_serving
+    async def start() -> None:
+        await http.start()
+        # In the background: Logto may be briefly away, and start-up must not wait for it.
+        check = asyncio.create_task(check_endpoint(app, client, settings))
+        app.extensions[ENDPOINT_CHECK] = check  # tests may wait for it
+        checks.add(check)
+        check.add_done_callback(checks.discard)
+
+    @app.after_serving
+    async def stop() -> None:
+        for check in checks:
+            check.cancel()
+        await http.close()
+
+
+async def check_endpoint(app: Quart, client: PooledLogtoClient, settings: Settings) -> None:
+    """Fetch the discovery document once and log one line naming LOGTO_ENDPOINT if it is wrong."""
+    endpoint = settings.logto_endpoint
+    try:
+        async with asyncio.timeout(settings.PROVIDER_TIMEOUT):
+            await client.getOidcCore()
+    except ProviderMisconfigured as error:
+        app.logger.error("LOGTO_ENDPOINT %s looks wrong: %s", endpoint, error.message)
+    except (TimeoutError, aiohttp.ClientError, pydantic.ValidationError) as error:
+        app.logger.error(
+            "LOGTO_ENDPOINT %s is unreachable: its discovery document %s/oidc/.well-known/"
+            "openid-configuration could not be read (%s)",
+            endpoint,
+            endpoint,
+            describe(error),
+        )
+
+
+def describe(error: BaseException) -> str:
+    """A short description of a provider I/O failure for logs and pages."""
+    if isinstance(error, TimeoutError):
+        return "no answer in time"
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
 def _client() -> LogtoClient:
@@ -46,18 +91,26 @@ def _client() -> LogtoClient:
 @asynccontextmanager
 async def _provider_call() -> AsyncIterator[None]:
     """Bound a provider round trip by PROVIDER_TIMEOUT and turn its failures into pages."""
+    settings = current_settings()
     try:
-        async with asyncio.timeout(current_settings().PROVIDER_TIMEOUT):
+        async with asyncio.timeout(settings.PROVIDER_TIMEOUT):
             yield
     except TimeoutError as error:
         raise AppError(
-            504, "The sign-in service did not answer in time. Please try again."
+            504,
+            f"The sign-in service at {settings.logto_endpoint} did not answer in time. "
+            "Please try again.",
         ) from error
     except (aiohttp.ClientError, pydantic.ValidationError) as error:
-        current_app.logger.warning("Identity provider unavailable: %r", error)
+        current_app.logger.warning("Identity provider unavailable: %s", describe(error))
         raise AppError(
-            502, "The sign-in service could not be reached. Please try again."
+            502,
+            f"The sign-in service at {settings.logto_endpoint} (LOGTO_ENDPOINT) could not be "
+            "reached. Please try again.",
         ) from error
+    except ProviderMisconfigured as error:
+        current_app.logger.error("Identity provider refused: %s", error.message)
+        raise
 
 
 def redirect_uri() -> str:
@@ -91,14 +144,15 @@ async def sign_in_url(interaction_mode: InteractionMode | None, next_path: str) 
     async with _provider_call():
         url: str = await _client().signIn(redirect_uri(), interaction_mode)
     sdk_session = storage.get("signInSession") or ""
-    storage.delete("signInSession")
-    storage.delete("accessTokenMap")  # the SDK clears a key named "accessToken", which is unused
+    storage.delete("signInSession")  # kept in the transaction cookie instead (see transactions)
     state = SignInSession.model_validate_json(sdk_session).state
-    transactions.remember(state, sdk_session, next_path)
+    nonce = secrets.token_urlsafe(32)  # the SDK sends none; the callback checks it
+    transactions.remember(state, sdk_session, next_path, nonce)
+    extra = {"nonce": nonce}
     if interaction_mode == "signUp":
         # Logto's current name for the first screen; interaction_mode is the older one.
-        url += "&first_screen=register"
-    return url
+        extra["first_screen"] = "register"
+    return f"{url}&{urlencode(extra)}"
 
 
 async def complete_sign_in(callback_url: str, state: str | None, iss: str | None) -> str:
@@ -128,9 +182,19 @@ async def complete_sign_in(callback_url: str, state: str | None, iss: str | None
         raise sign_in_failed(f"The ID token failed verification ({error}).") from error
     finally:
         storage.delete("signInSession")
+    claims = _client().getIdTokenClaims().model_dump(exclude_none=True)
+    if not hmac.compare_digest(str(claims.get("nonce", "")), transaction.nonce):
+        forget_tokens()
+        raise sign_in_failed("The ID token was not issued for this sign-in (its nonce differs).")
     remember_user(_client())
     regenerate_session_id()
     return transaction.next
+
+
+def forget_tokens() -> None:
+    """Drop every token and claim of the current session, keeping nothing of the user."""
+    for key in [key for key in session if key.startswith(KEY_PREFIX) or key == USER_KEY]:
+        session.pop(key, None)
 
 
 async def issuer() -> str:
@@ -147,14 +211,24 @@ def sign_in_failed(reason: str) -> AppError:
 
 
 async def sign_out_url() -> str | None:
-    """Forget the tokens and return Logto's end-session URL (None if Logto is unreachable)."""
+    """Revoke the refresh token, forget the tokens, and return Logto's end-session URL.
+
+    The URL carries `id_token_hint`, `client_id` and `post_logout_redirect_uri`; it is None
+    when Logto cannot be reached, and the local sign-out completes all the same.
+    """
+    client = _client()
+    id_token, refresh_token = client.getIdToken(), client.getRefreshToken()
     try:
         async with _provider_call():
-            url: str = await _client().signOut(post_sign_out_uri())
+            if refresh_token is not None:
+                await tokens.revoke(client, refresh_token)
+            url: str = await client.signOut(post_sign_out_uri())
     except (AppError, LogtoException) as error:
         current_app.logger.warning("Signing out locally only: %s", error)
         return None
-    return url
+    finally:
+        forget_tokens()
+    return f"{url}&{urlencode({'id_token_hint': id_token})}" if id_token else url
 
 
 async def fetch_user_info() -> dict[str, Any]:
@@ -175,5 +249,9 @@ async def fetch_user_info() -> dict[str, Any]:
         raise AppError(
             401, "Your sign-in has expired. Please sign in again.", offer_sign_in=True
         ) from error
+    user = current_user()
+    if user is None or info.sub != user["sub"]:
+        current_app.logger.warning("Refusing a userinfo answer about another subject")
+        raise AppError(502, "The sign-in service answered with another user's details.")
     result: dict[str, Any] = info.model_dump(exclude_none=True)
     return result

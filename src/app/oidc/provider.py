@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -12,15 +11,20 @@ from logto import LogtoException, OidcProviderMetadata
 from app.config import Settings
 from app.errors import AppError
 
-log = logging.getLogger(__name__)
-
 URL_FIELDS = (
     "authorization_endpoint",
     "token_endpoint",
     "userinfo_endpoint",
     "jwks_uri",
     "end_session_endpoint",
+    "revocation_endpoint",
 )
+
+
+class ProviderMetadata(OidcProviderMetadata):  # type: ignore[misc]
+    """The discovery document as the SDK reads it, plus the RFC 7009 revocation endpoint."""
+
+    revocation_endpoint: str | None = None
 
 
 class ProviderMisconfigured(AppError):
@@ -28,8 +32,7 @@ class ProviderMisconfigured(AppError):
 
 
 def misconfigured(problem: str) -> ProviderMisconfigured:
-    """Log `problem` and return the 502 error that names it."""
-    log.error("Identity provider refused: %s", problem)
+    """The 502 error that names `problem` (logged where it is caught)."""
     return ProviderMisconfigured(502, f"The sign-in service is misconfigured: {problem}.")
 
 
@@ -78,11 +81,16 @@ class ProviderHttp:
                 raise LogtoException(await response.text())
             return await response.json()
 
+    async def revoke(self, url: str, form: dict[str, str]) -> None:
+        """Post an RFC 7009 revocation; any answer but 200 raises ClientResponseError."""
+        async with self.session.post(url, data=form) as response:
+            response.raise_for_status()
 
-async def fetch_metadata(http: ProviderHttp, endpoint: str) -> OidcProviderMetadata:
+
+async def fetch_metadata(http: ProviderHttp, endpoint: str) -> ProviderMetadata:
     """Logto's discovery document for `endpoint`, refused unless it describes that endpoint."""
     document = await http.document(f"{endpoint}/oidc/.well-known/openid-configuration")
-    metadata = OidcProviderMetadata.model_validate(document)
+    metadata: ProviderMetadata = ProviderMetadata.model_validate(document)
     check_metadata(metadata, expected_issuer=f"{endpoint}/oidc")
     return metadata
 

@@ -8,6 +8,7 @@ winner's tokens from Redis instead of refreshing again.
 
 from __future__ import annotations
 
+import aiohttp
 from logto import LogtoClient, LogtoException
 from quart import current_app, session
 
@@ -52,3 +53,28 @@ async def _adopt_stored_tokens() -> None:
     for key, value in stored.items():
         if key.startswith(KEY_PREFIX) or key == USER_KEY:
             session[key] = value
+
+
+async def revoke(client: LogtoClient, refresh_token: str) -> bool:
+    """Revoke `refresh_token` at Logto (RFC 7009), so it cannot outlive the sign-out.
+
+    Logto keeps offline_access grants through end-session: without this, a refresh token
+    copied from Redis or a backup would still work. A failure is logged, never raised.
+    """
+    core = await client.getOidcCore()
+    url = getattr(core.metadata, "revocation_endpoint", None)
+    if not url:
+        current_app.logger.warning("Logto announces no revocation endpoint: nothing revoked")
+        return False
+    form = {
+        "token": refresh_token,
+        "token_type_hint": "refresh_token",
+        "client_id": client.config.appId,
+        "client_secret": client.config.appSecret or "",
+    }
+    try:
+        await core.http.revoke(url, form)
+    except aiohttp.ClientError as error:
+        current_app.logger.warning("Could not revoke a refresh token at Logto: %s", error)
+        return False
+    return True

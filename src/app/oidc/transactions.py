@@ -1,66 +1,134 @@
-"""Pending sign-in transactions, kept in the session by their OAuth `state`.
+"""Pending sign-ins, kept in the browser in one encrypted cookie until their callback.
 
-The SDK keeps a single `signInSession`, so a second tab's sign-in overwrites the first
-and the first fails with "Invalid state". Moving each transaction here under its own
-state lets several sign-ins of one browser complete.
+Nothing a visitor starts is stored server-side before the sign-in completes, so a flood of
+sign-in starts costs Redis nothing and /sign-in works while Redis is away. The cookie is
+encrypted and authenticated (Fernet, keyed from SECRET_KEY): the PKCE verifier and the nonce
+stay secret and cannot be forged. The SDK keeps a single `signInSession`; here each
+transaction is kept under its own `state`, so several tabs of one browser can sign in at once.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import time
 from dataclasses import asdict, dataclass
+from typing import Any
 
-from quart import session
+from cryptography.fernet import Fernet, InvalidToken
+from quart import Quart, Response, current_app, g, request
 
-KEY = "sign_ins"
+from app.config import Settings
+
 MAX_PENDING = 5
 EXPIRES_AFTER = 10 * 60  # seconds
+_CHANGED = "sign_ins_changed"
+_PENDING = "sign_ins"
 
 
 @dataclass(frozen=True)
 class Transaction:
-    """One started sign-in: the SDK's serialized sign-in session and where to return."""
+    """One started sign-in: the SDK's serialized sign-in session, the nonce, where to return."""
 
     sdk_session: str
     next: str
+    nonce: str
     started: float
 
 
-def _pending() -> dict[str, dict[str, object]]:
-    value = session.get(KEY)
-    return value if isinstance(value, dict) else {}
+class TransactionCookie:
+    """Reads and writes the encrypted cookie that carries a browser's pending sign-ins."""
+
+    def __init__(self, settings: Settings) -> None:
+        key = hashlib.sha256(b"sign-in-transactions:" + settings.secret_key().encode()).digest()
+        self.fernet = Fernet(base64.urlsafe_b64encode(key))
+        self.secure = settings.uses_https
+        # __Host- binds the cookie to this exact origin, as for the session cookie.
+        self.name = "__Host-sign-in" if self.secure else "sign-in"
+
+    def read(self, value: str | None) -> dict[str, Transaction]:
+        """The live transactions in a cookie value; nothing for a missing or tampered one."""
+        if not value:
+            return {}
+        try:
+            entries = json.loads(self.fernet.decrypt(value.encode(), ttl=EXPIRES_AFTER))
+        except (InvalidToken, ValueError):
+            return {}
+        if not isinstance(entries, dict):
+            return {}
+        return {state: parsed for state, raw in entries.items() if (parsed := _parse(raw))}
+
+    def write(self, response: Response, pending: dict[str, Transaction]) -> None:
+        """Set the cookie to `pending` (or delete it when nothing is pending)."""
+        if not pending:
+            response.delete_cookie(self.name, path="/", secure=self.secure, httponly=True)
+            return
+        plain = json.dumps({state: asdict(item) for state, item in pending.items()})
+        response.set_cookie(
+            self.name,
+            self.fernet.encrypt(plain.encode()).decode(),
+            max_age=EXPIRES_AFTER,
+            path="/",
+            secure=self.secure,
+            httponly=True,
+            samesite="Lax",  # sent on the provider's top-level redirect back to /callback
+        )
 
 
-def _parse(value: object) -> Transaction | None:
+def _parse(value: Any) -> Transaction | None:
     if not isinstance(value, dict):
         return None
     try:
         transaction = Transaction(**value)
     except TypeError:
         return None
-    fields_ok = isinstance(transaction.sdk_session, str) and isinstance(transaction.next, str)
-    fresh = isinstance(transaction.started, int | float) and (
-        time.time() - transaction.started < EXPIRES_AFTER
+    strings = all(
+        isinstance(field, str)
+        for field in (transaction.sdk_session, transaction.next, transaction.nonce)
     )
-    return transaction if fields_ok and fresh else None
+    fresh = isinstance(transaction.started, int | float) and (
+        0 <= time.time() - transaction.started < EXPIRES_AFTER
+    )
+    return transaction if strings and fresh else None
 
 
-def remember(state: str, sdk_session: str, next_path: str) -> None:
-    """Keep a new transaction, dropping expired ones and the oldest beyond MAX_PENDING."""
-    live = {key: parsed for key, value in _pending().items() if (parsed := _parse(value))}
-    live[state] = Transaction(sdk_session, next_path, time.time())
-    newest = sorted(live.items(), key=lambda item: item[1].started)[-MAX_PENDING:]
-    session[KEY] = {key: asdict(transaction) for key, transaction in newest}
+def _cookie() -> TransactionCookie:
+    cookie: TransactionCookie = current_app.extensions["sign_in_cookie"]
+    return cookie
+
+
+def _pending() -> dict[str, Transaction]:
+    if _PENDING not in g:
+        setattr(g, _PENDING, _cookie().read(request.cookies.get(_cookie().name)))
+    pending: dict[str, Transaction] = getattr(g, _PENDING)
+    return pending
+
+
+def remember(state: str, sdk_session: str, next_path: str, nonce: str) -> None:
+    """Keep a new transaction, dropping the oldest beyond MAX_PENDING."""
+    pending = _pending()
+    pending[state] = Transaction(sdk_session, next_path, nonce, time.time())
+    newest = sorted(pending.items(), key=lambda item: item[1].started)[-MAX_PENDING:]
+    setattr(g, _PENDING, dict(newest))
+    setattr(g, _CHANGED, True)
 
 
 def take(state: str) -> Transaction | None:
     """Remove and return the live transaction for `state`; None if unknown or expired."""
-    pending = _pending()
-    if state not in pending:
-        return None
-    value = pending.pop(state)
-    if pending:
-        session[KEY] = pending
-    else:
-        session.pop(KEY, None)
-    return _parse(value)
+    transaction = _pending().pop(state, None)
+    if transaction is not None:
+        setattr(g, _CHANGED, True)
+    return transaction
+
+
+def init_app(app: Quart, settings: Settings) -> None:
+    """Keep the cookie's codec on the app and write the cookie back when it changed."""
+    cookie = TransactionCookie(settings)
+    app.extensions["sign_in_cookie"] = cookie
+
+    @app.after_request
+    async def write_transactions(response: Response) -> Response:
+        if g.get(_CHANGED):
+            cookie.write(response, _pending())
+        return response

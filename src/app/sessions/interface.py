@@ -25,6 +25,7 @@ from redis.exceptions import RedisError
 
 from app.config import Settings
 from app.errors import redis_unavailable
+from app.web.errors import replace_with_error
 
 KEY_PREFIX = "session:"
 CREATED = "_created"
@@ -143,9 +144,24 @@ class RedisSessionInterface(BaseRedisSessionInterface):  # type: ignore[misc]
         return max(1, int(min(self.idle_timeout, created + self.lifetime - now)))
 
     async def save_session(self, app: Quart, session: Any, response: Response | None) -> None:
-        """Write what changed: data and cookie, a new id, or only the last-seen time."""
+        """Write what changed; when Redis fails now, the response becomes the 503 page.
+
+        This runs after the error handlers, so a failure here is handled here: the browser
+        gets the outage page (with Retry-After), never a 500 or a half-done redirect.
+        """
         if getattr(session, UNAVAILABLE, False):
             return
+        if not session and not getattr(session, STORED, False):
+            return  # a new session that holds nothing: nothing to write, no cookie to set
+        try:
+            await self._write(app, session, response)
+        except RedisError as error:
+            app.logger.warning("Redis unavailable while saving a session: %s", error)
+            if response is not None:
+                await replace_with_error(response, redis_unavailable())
+
+    async def _write(self, app: Quart, session: Any, response: Response | None) -> None:
+        """Write data and cookie, a new id, or only the last-seen time."""
         now = time.time()
         async with self.backend.pipeline(transaction=False) as pipe:
             if getattr(session, REGENERATE, False):

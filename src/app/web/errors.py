@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from quart import Quart
+from quart import Quart, Response
 from quart.typing import ResponseReturnValue
 from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
@@ -11,13 +11,24 @@ from app.errors import TITLES, AppError, redis_unavailable
 from app.web.rendering import render_page
 
 
-async def render_error(error: AppError) -> ResponseReturnValue:
+async def render_error(error: AppError) -> tuple[str, int, dict[str, str]]:
     """Render the shared error page for `error`."""
     body = await render_page("error.html", error=error)
     headers = {"Cache-Control": "no-store"}
     if error.retry_after is not None:
         headers["Retry-After"] = str(error.retry_after)
     return body, error.status, headers
+
+
+async def replace_with_error(response: Response, error: AppError) -> None:
+    """Turn a response built before a late failure (the session write) into `error`'s page."""
+    body, status, headers = await render_error(error)
+    for name in ("Location", "Set-Cookie", "Content-Type"):
+        response.headers.pop(name, None)
+    response.status_code = status
+    response.headers.update(headers)
+    response.content_type = "text/html; charset=utf-8"
+    response.set_data(body)
 
 
 def init_app(app: Quart) -> None:

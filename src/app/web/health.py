@@ -23,5 +23,7 @@ async def readyz() -> ResponseReturnValue:
     try:
         await redis_client(current_app).ping()
     except RedisError as error:
-        return {"status": "unavailable", "redis": str(error)}, 503, {"Retry-After": "5"}
+        # The detail (host, port, error) goes to the log only: probes may be public.
+        current_app.logger.warning("Readiness: Redis unavailable: %s", error)
+        return {"status": "unavailable", "redis": "unavailable"}, 503, {"Retry-After": "5"}
     return {"status": "ok", "redis": "ok"}
