@@ -47,9 +47,10 @@ TOKEN = "/oidc/token"
 USERINFO = "/oidc/me"
 AUTH = "/oidc/auth"
 END_SESSION = "/oidc/session/end"
+REVOCATION = "/oidc/token/revocation"
 ATTACKER_JWKS = "/attacker/jwks"
 ATTACKER_CERT = "/attacker/cert.pem"
-ALL_PATHS = frozenset({DISCOVERY, JWKS, TOKEN, USERINFO, AUTH, END_SESSION})
+ALL_PATHS = frozenset({DISCOVERY, JWKS, TOKEN, USERINFO, AUTH, END_SESSION, REVOCATION})
 USER = {"sub": "hostile-user-1", "name": "Hostile Tester"}
 
 CURVES = {"ES256": ec.SECP256R1(), "ES384": ec.SECP384R1()}
@@ -146,6 +147,9 @@ class HostileProvider:
         self.failing: set[str] = set()  # paths that answer 500; ALL_PATHS is a provider down
         self.expires_in = 3600
         self.hits: Counter[str] = Counter()
+        self.user_info: dict[str, Any] = dict(USER)  # what /oidc/me answers
+        self.revoked: list[dict[str, str]] = []  # the forms posted to the revocation endpoint
+        self.last_tokens: dict[str, Any] = {}  # the last token response
         self.grants: Counter[str] = Counter()
         self.app_ports: set[int] = set()  # client ports of the app's requests (all but /oidc/auth)
         self._codes: dict[str, Authorization] = {}
@@ -197,6 +201,7 @@ class HostileProvider:
                 web.post(TOKEN, self._token),
                 web.get(USERINFO, self._userinfo),
                 web.get(END_SESSION, self._end_session),
+                web.post(REVOCATION, self._revoke),
             ]
         )
         self._runner = web.AppRunner(app)
@@ -230,6 +235,7 @@ class HostileProvider:
                 "userinfo_endpoint": f"{oidc}/me",
                 "jwks_uri": f"{oidc}/jwks",
                 "end_session_endpoint": f"{oidc}/session/end",
+                "revocation_endpoint": f"{oidc}/token/revocation",
                 "response_types_supported": ["code"],
                 "subject_types_supported": ["public"],
                 # oidc-provider lists HS256 too; the app must still refuse it for ID tokens.
@@ -289,7 +295,7 @@ class HostileProvider:
     def _tokens(self) -> dict[str, Any]:
         access_token, refresh_token = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
         self._issued |= {access_token, refresh_token}
-        return {
+        self.last_tokens = {
             "access_token": access_token,
             "token_type": "Bearer",
             "expires_in": self.expires_in,
@@ -297,12 +303,21 @@ class HostileProvider:
             "id_token": self.id_token(self),
             "scope": "openid offline_access profile",
         }
+        return self.last_tokens
 
     async def _userinfo(self, request: web.Request) -> web.Response:
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
         if token not in self._issued:
             return web.json_response({"error": "invalid_token"}, status=401)
-        return web.json_response(USER)
+        return web.json_response(self.user_info)
+
+    async def _revoke(self, request: web.Request) -> web.Response:
+        form = {name: str(value) for name, value in (await request.post()).items()}
+        if form.get("client_id") != CLIENT_ID or form.get("client_secret") != CLIENT_SECRET:
+            return web.json_response({"error": "invalid_client"}, status=401)
+        self.revoked.append(form)
+        self._issued.discard(form.get("token", ""))
+        return web.Response(status=200)
 
     async def _end_session(self, request: web.Request) -> web.Response:
         raise web.HTTPFound(request.query.get("post_logout_redirect_uri", "/"))

@@ -42,3 +42,20 @@ def test_procfile_defaults_to_production(tmp_path: Path) -> None:
     done = run_procfile({"APP_ENV": ""}, tmp_path)
     assert done.returncode == 1
     assert "SECRET_KEY is required when APP_ENV=production" in done.stderr
+
+
+def test_production_refuses_unsafe_base_url_and_secret_key(tmp_path: Path) -> None:
+    env = {
+        "APP_ENV": "production",
+        "SECRET_KEY": "too-short",
+        "LOGTO_ENDPOINT": "https://tenant.logto.app",
+        "LOGTO_APP_ID": "an-app",
+        "LOGTO_APP_SECRET": "an-app-secret",
+        "REDIS_URL": "redis://127.0.0.1:1/0",
+        "BASE_URL": "http://app.example.com",
+    }
+    done = run_procfile(env, tmp_path)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert [line.split(" ")[0] for line in lines] == ["SECRET_KEY", "BASE_URL"], lines
+    assert "Traceback" not in done.stderr + done.stdout

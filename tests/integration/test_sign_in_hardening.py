@@ -1,12 +1,16 @@
 """Session fixation, several sign-ins at once, foreign and forged callbacks, sign-out guards."""
 
+import json
+import secrets
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 from redis.asyncio import Redis
+from yarl import URL
 
 from devstack import AppServer, LocalIdp
-from tests.auth_actions import AuthActions, Page, forms_of
+from tests.auth_actions import SESSION_COOKIE, AuthActions, Page, forms_of
 
 
 async def provider_url_of_new_sign_in(auth: AuthActions, path: str = "/sign-in") -> str:
@@ -29,15 +33,17 @@ async def finish_at_provider(auth: AuthActions, provider_url: str, username: str
 
 
 async def test_sign_in_gives_the_session_a_new_id(auth: AuthActions, redis: Redis) -> None:
+    # A session the browser already had (planted by an attacker, say) is never kept on.
+    planted = secrets.token_urlsafe(32)
+    await redis.set(f"session:{planted}", json.dumps({"_created": time.time()}), ex=600)
+    auth.http.cookie_jar.update_cookies({SESSION_COOKIE: planted}, URL(auth.app_url))
     provider_url = await provider_url_of_new_sign_in(auth)
-    before = auth.session_id()
-    assert before and await redis.exists(f"session:{before}")
     home = await finish_at_provider(auth, provider_url, "fixated")
     assert "Fixated" in home.text
     after = auth.session_id()
-    assert after and after != before
-    assert not await redis.exists(f"session:{before}")
-    assert not await redis.exists(f"session:{before}:seen")
+    assert after and after != planted
+    assert not await redis.exists(f"session:{planted}")
+    assert not await redis.exists(f"session:{planted}:seen")
 
 
 async def test_two_tabs_signing_in_at_once_both_complete(

@@ -29,6 +29,7 @@ from app.web.errors import replace_with_error
 
 KEY_PREFIX = "session:"
 CREATED = "_created"
+BOOKKEEPING = frozenset({CREATED, "_permanent"})  # "_permanent" is Quart's own flag
 TOUCH_INTERVAL = 60  # seconds between "seen" writes of one session
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{43}")  # what _generate_sid makes, nothing else
 
@@ -151,7 +152,7 @@ class RedisSessionInterface(BaseRedisSessionInterface):  # type: ignore[misc]
         """
         if getattr(session, UNAVAILABLE, False):
             return
-        if not session and not getattr(session, STORED, False):
+        if is_empty(session) and not getattr(session, STORED, False):
             return  # a new session that holds nothing: nothing to write, no cookie to set
         try:
             await self._write(app, session, response)
@@ -181,7 +182,7 @@ class RedisSessionInterface(BaseRedisSessionInterface):  # type: ignore[misc]
 
     def _queue_write(self, pipe: Any, session: RedisSession, now: float) -> None:
         data_key, seen_key = self.keys(session.sid)
-        if not session:
+        if is_empty(session):
             pipe.delete(data_key, seen_key)
             return
         session.setdefault(CREATED, now)
@@ -199,7 +200,7 @@ class RedisSessionInterface(BaseRedisSessionInterface):  # type: ignore[misc]
         if response is None:
             return
         name, path = self.get_cookie_name(app), self.get_cookie_path(app)
-        if not session:
+        if is_empty(session):
             response.delete_cookie(name, path=path, secure=self.get_cookie_secure(app))
             return
         created = _number(session.get(CREATED)) or now
@@ -223,6 +224,11 @@ class RedisSessionInterface(BaseRedisSessionInterface):  # type: ignore[misc]
     async def load(self, app: Quart, sid: str) -> dict[str, Any] | None:
         """The stored data of session `sid`, or None."""
         return self._decode(app, await self.backend.get(self.keys(sid)[0]))
+
+
+def is_empty(session: RedisSession) -> bool:
+    """True when the session holds nothing but its own bookkeeping."""
+    return all(key in BOOKKEEPING for key in session)
 
 
 def _number(value: object) -> float | None:

@@ -1,0 +1,42 @@
+"""Anonymous traffic costs no lasting server memory: sign-in starts leave Redis as it was."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from redis.asyncio import Redis
+
+from devstack import RedisServer
+from tests.hostile_provider import HostileProvider, serving_app
+
+STARTS = 1_000
+MAX_GROWTH = 300 * 1024  # bytes: "a few hundred KiB" at the very most
+MAX_TTL = 15 * 60  # seconds
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RedisServer]:
+    """A Redis of this test's own, so its memory reflects only this test's requests."""
+    with RedisServer() as server:
+        yield server
+
+
+async def test_a_thousand_cookieless_sign_in_starts_leave_almost_nothing(
+    own_redis: RedisServer, hostile: HostileProvider
+) -> None:
+    redis = Redis.from_url(own_redis.url, decode_responses=True)
+    try:
+        async with serving_app(hostile, own_redis.url) as app:
+            before = (await redis.info("memory"))["used_memory"]
+            for _ in range(STARTS):
+                client = app.test_client()  # a fresh browser: no cookie
+                response = await client.get("/sign-in")
+                assert response.status_code == 302
+            growth = (await redis.info("memory"))["used_memory"] - before
+            ttls = [await redis.ttl(key) async for key in redis.scan_iter(count=1000)]
+        print(f"\n{STARTS} sign-in starts: Redis grew {growth} B, {len(ttls)} keys")
+        assert growth <= MAX_GROWTH
+        assert all(0 < ttl <= MAX_TTL for ttl in ttls), "every key left expires within 15 min"
+    finally:
+        await redis.aclose()
