@@ -12,7 +12,14 @@ from typing import NoReturn, TypeVar
 
 from app.config import DEV_LOGTO_APP_ID, DEV_LOGTO_APP_SECRET, DEV_LOGTO_ENDPOINT
 from devstack.app_server import AppServer
-from devstack.idp import LocalIdp
+from devstack.idp import (
+    API_SCOPES,
+    ORGANIZATION_PERMISSIONS,
+    ORGANIZATION_ROLES_SCOPE,
+    ORGANIZATIONS_RESOURCE,
+    ORGANIZATIONS_SCOPE,
+    LocalIdp,
+)
 from devstack.ports import LOOPBACK, port_is_free
 from devstack.process import ManagedProcess, ProcessError, echo
 from devstack.redis_server import RedisServer
@@ -23,6 +30,11 @@ DEV_IDP_URL = DEV_LOGTO_ENDPOINT
 DEV_IDP_PORT = int(DEV_LOGTO_ENDPOINT.rsplit(":", 1)[1])
 DEV_CLIENT_ID = DEV_LOGTO_APP_ID
 DEV_CLIENT_SECRET = DEV_LOGTO_APP_SECRET
+# What the app asks the local provider for: the user's organizations (and roles), their
+# organization permissions and the scopes of the app's own API.
+DEV_SCOPES = " ".join(
+    ["email", ORGANIZATIONS_SCOPE, ORGANIZATION_ROLES_SCOPE, *ORGANIZATION_PERMISSIONS, *API_SCOPES]
+)
 PartT = TypeVar("PartT", bound=ManagedProcess)
 
 
@@ -100,6 +112,11 @@ class DevStack:
             endpoint = self.settings["LOGTO_ENDPOINT"]
             self.notes.append(f"Identity provider: configured, LOGTO_ENDPOINT={endpoint}")
             return
+        # The app's API and whatever else it asks for, unless set, in the provider's demo terms.
+        api_resource = self.settings.get("API_RESOURCE", f"{self.base_url}/api")
+        resources = self.settings.get("LOGTO_RESOURCES", api_resource)
+        indicators = dict.fromkeys([api_resource, *resources.split()])
+        indicators.pop(ORGANIZATIONS_RESOURCE, None)
         idp = self._start(
             LocalIdp(
                 DEV_IDP_PORT,
@@ -108,6 +125,8 @@ class DevStack:
                 redirect_uris=[f"{self.base_url}/callback"],
                 post_logout_redirect_uris=[f"{self.base_url}/"],
                 public_url=DEV_IDP_URL,
+                api_resources={indicator: API_SCOPES for indicator in indicators},
+                backchannel_logout_uri=f"{self.base_url}/backchannel-logout",
                 echo_prefix="idp | ",
             )
         )
@@ -116,7 +135,16 @@ class DevStack:
             LOGTO_APP_ID=idp.client_id,
             LOGTO_APP_SECRET=idp.client_secret,
         )
+        defaults = {
+            "API_RESOURCE": api_resource,
+            "LOGTO_RESOURCES": resources,
+            "LOGTO_SCOPES": DEV_SCOPES,
+        }
+        self.app_env.update({k: v for k, v in defaults.items() if k not in self.settings})
         self.notes.append(f"Identity provider: embedded local provider, {idp.issuer}")
+        self.notes.append(f"  API resource:    {api_resource} ({' '.join(API_SCOPES)})")
+        self.notes.append("  Organizations:   every user is admin of Acme and member of Globex")
+        self.notes.append(f"  Sign out there:  {idp.sign_out_url} (back-channel logout)")
 
     def _use_secret_key(self) -> None:
         if "SECRET_KEY" in self.settings:

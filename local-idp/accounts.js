@@ -1,11 +1,17 @@
 // Accounts live in memory and are created on first sign-in.
 import { createHash } from 'node:crypto';
 
+import { organizationClaims } from './organizations.js';
+
 const accounts = new Map();
 
 // Stable across restarts, so the same username always gets the same subject.
 export function accountIdFor(username) {
   return `user_${createHash('sha256').update(username).digest('hex').slice(0, 12)}`;
+}
+
+export function usernameOf(accountId) {
+  return accounts.get(accountId)?.username;
 }
 
 export function signIn(username) {
@@ -29,5 +35,8 @@ export function signIn(username) {
 export async function findAccount(ctx, sub) {
   const claims = accounts.get(sub);
   if (!claims) return undefined;
-  return { accountId: sub, claims: async () => ({ ...claims }) };
+  return {
+    accountId: sub,
+    claims: async (use) => ({ ...claims, ...organizationClaims(sub, use) }),
+  };
 }

@@ -33,13 +33,17 @@ async function loadInteraction(provider, req, res, uid, promptNames) {
   return interaction;
 }
 
-// First-party app, like Logto's traditional web apps: grant whatever OIDC scopes and claims were asked.
+// First-party app, like Logto's traditional web apps: grant whatever OIDC scopes and claims,
+// and whatever scopes of the requested API resources, were asked.
 async function grantConsent(provider, interaction) {
   const { prompt: { details }, params, session, grantId } = interaction;
   const grant = (grantId && await provider.Grant.find(grantId))
     || new provider.Grant({ accountId: session.accountId, clientId: params.client_id });
   if (details.missingOIDCScope) grant.addOIDCScope(details.missingOIDCScope.join(' '));
   if (details.missingOIDCClaims) grant.addOIDCClaims(details.missingOIDCClaims);
+  for (const [indicator, scopes] of Object.entries(details.missingResourceScopes ?? {})) {
+    grant.addResourceScope(indicator, scopes.join(' '));
+  }
   return { consent: { grantId: await grant.save() } };
 }
 

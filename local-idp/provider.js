@@ -4,6 +4,10 @@ import Provider from 'oidc-provider';
 
 import { findAccount } from './accounts.js';
 import MemoryAdapter from './adapter.js';
+import { ORGANIZATION_ROLES_SCOPE, ORGANIZATIONS_SCOPE } from './organizations.js';
+import { registerRefreshTokenGrant } from './refresh-grant.js';
+import { resourceIndicators } from './resources.js';
+import { countEvents } from './stats.js';
 import { errorPage, logoutPage, signedOutPage } from './views.js';
 
 const DAY = 24 * 60 * 60;
@@ -26,6 +30,11 @@ function client(config) {
     redirect_uris: config.redirectUris,
     post_logout_redirect_uris: config.postLogoutRedirectUris,
     id_token_signed_response_alg: SIGNING_ALG,
+    // Like Logto's "Backchannel logout URI" with "Is session required?": ID tokens carry `sid`.
+    ...(config.backchannelLogoutUri && {
+      backchannel_logout_uri: config.backchannelLogoutUri,
+      backchannel_logout_session_required: true,
+    }),
   };
 }
 
@@ -37,7 +46,7 @@ export function createProvider(config) {
   const origins = allowedOrigins(config);
   const cookie = { signed: true, httpOnly: true, sameSite: 'lax' };
 
-  return new Provider(config.issuer, {
+  const provider = new Provider(config.issuer, {
     adapter: MemoryAdapter,
     clients: [client(config)],
     findAccount,
@@ -47,10 +56,15 @@ export function createProvider(config) {
       openid: ['sub'],
       profile: ['name', 'username', 'picture', 'created_at', 'updated_at'],
       email: ['email', 'email_verified'],
+      [ORGANIZATIONS_SCOPE]: ['organizations', 'organization_data'],
+      [ORGANIZATION_ROLES_SCOPE]: ['organization_roles'],
     },
-    scopes: ['openid', 'offline_access', 'profile', 'email'],
+    scopes: [
+      'openid', 'offline_access', 'profile', 'email', ORGANIZATIONS_SCOPE, ORGANIZATION_ROLES_SCOPE,
+    ],
     conformIdTokenClaims: false,
-    extraParams: ['interaction_mode', 'first_screen'],
+    // Logto's authorization parameters; only interaction_mode and first_screen change anything.
+    extraParams: ['interaction_mode', 'first_screen', 'direct_sign_in', 'identifier', 'organization_id'],
     responseTypes: ['code'],
     pkce: { methods: ['S256'], required: () => true },
     rotateRefreshToken: true,
@@ -63,7 +77,8 @@ export function createProvider(config) {
     features: {
       devInteractions: { enabled: false },
       pushedAuthorizationRequests: { enabled: false },
-      resourceIndicators: { enabled: false },
+      resourceIndicators: resourceIndicators(config.apiResources, SIGNING_ALG),
+      backchannelLogout: { enabled: true },
       revocation: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
@@ -87,4 +102,7 @@ export function createProvider(config) {
       ctx.body = errorPage(out.error, out.error_description);
     },
   });
+  registerRefreshTokenGrant(provider, SIGNING_ALG);
+  countEvents(provider);
+  return provider;
 }

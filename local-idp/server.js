@@ -1,10 +1,12 @@
 // Local OpenID provider for development and tests: oidc-provider mounted at /oidc, like Logto.
 import http from 'node:http';
 
+import { usernameOf } from './accounts.js';
 import config from './config.js';
 import { showInteraction, submitLogin } from './interactions.js';
 import { createProvider } from './provider.js';
-import { errorPage } from './views.js';
+import { stats } from './stats.js';
+import { errorPage, signOutPage } from './views.js';
 
 const PREFIX = '/oidc';
 const INTERACTION_PATH = /^\/interaction\/([\w-]+)(\/login)?$/;
@@ -13,9 +15,20 @@ const provider = createProvider(config);
 const oidc = provider.callback();
 provider.on('server_error', (ctx, err) => console.error('local-idp server error:', err));
 
+function send(res, status, type, body) {
+  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+  res.end(body);
+}
+
 function sendError(res, status, error, description) {
-  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(errorPage(error, description));
+  send(res, status, 'text/html; charset=utf-8', errorPage(error, description));
+}
+
+// The provider's own sign-out page, for the session of the browser that asks.
+async function showSignOut(req, res) {
+  const session = await provider.Session.get(provider.app.createContext(req, res));
+  const page = signOutPage({ username: usernameOf(session.accountId) });
+  return send(res, 200, 'text/html; charset=utf-8', page);
 }
 
 // oidc-provider works out its mount path from req.originalUrl minus req.url.
@@ -28,6 +41,11 @@ function mountOidc(req, res) {
 async function route(req, res) {
   const path = req.url.split('?')[0];
   if (path.startsWith(`${PREFIX}/`)) return mountOidc(req, res);
+
+  if (path === '/sign-out' && req.method === 'GET') return showSignOut(req, res);
+  if (path === '/dev/stats' && req.method === 'GET') {
+    return send(res, 200, 'application/json', JSON.stringify(stats()));
+  }
 
   const [, uid, login] = INTERACTION_PATH.exec(path) ?? [];
   if (uid && !login && req.method === 'GET') return showInteraction(provider, req, res, uid);

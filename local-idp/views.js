@@ -64,3 +64,18 @@ ${confirmed}
 export function signedOutPage() {
   return page('Signed out', '<h1>Signed out</h1>\n<p>You have been signed out.</p>');
 }
+
+// The provider's own sign-out (GET /sign-out): ends this browser's session at the provider,
+// which sends a back-channel logout token to every app it signed in to.
+export function signOutPage({ username }) {
+  const who = username
+    ? `<p>Signed in at the identity provider as <strong id="username">${escapeHtml(username)}</strong>.</p>`
+    : '<p id="not-signed-in">This browser is not signed in at the identity provider.</p>';
+  return page('Sign out of the identity provider', `<h1>Sign out of the identity provider</h1>
+${who}
+<form method="get" action="/oidc/session/end">
+  <button type="submit">Sign out</button>
+</form>
+<p class="note">Ends this browser's session at the local identity provider. Apps registered with a
+back-channel logout URI are told at once and end their sessions for it.</p>`);
+}
