@@ -14,11 +14,21 @@ from redis.asyncio import Redis
 from app import create_app
 from app.config import Settings
 from devstack import AppServer, LocalIdp, RedisServer, free_port
+from devstack.idp import (
+    API_SCOPES,
+    ORGANIZATION_PERMISSIONS,
+    ORGANIZATION_ROLES_SCOPE,
+    ORGANIZATIONS_SCOPE,
+)
 from tests.auth_actions import AuthActions
 
 CLIENT_ID = "test-app"
 CLIENT_SECRET = "test-app-secret"
 SECRET_KEY = "test-secret-key-of-at-least-32-characters"
+API_RESOURCE = "https://api.logto-quart.test"  # an identifier: it need not resolve
+LOGTO_SCOPES = " ".join(
+    ["email", ORGANIZATIONS_SCOPE, ORGANIZATION_ROLES_SCOPE, *ORGANIZATION_PERMISSIONS, *API_SCOPES]
+)
 
 
 @pytest.fixture(scope="session")
@@ -66,7 +76,8 @@ def app_ports() -> list[int]:
 
 
 def provider_for(app_ports: list[int], access_token_ttl: int | None = None) -> LocalIdp:
-    """The local provider (not started) with the apps on `app_ports` registered as one client."""
+    """The local provider (not started) with the apps on `app_ports` registered as one client,
+    this app's API as a resource, and Logto's organizations."""
     origins = [f"http://127.0.0.1:{port}" for port in app_ports]
     return LocalIdp(
         client_id=CLIENT_ID,
@@ -74,6 +85,7 @@ def provider_for(app_ports: list[int], access_token_ttl: int | None = None) -> L
         redirect_uris=[f"{origin}/callback" for origin in origins],
         post_logout_redirect_uris=[f"{origin}/" for origin in origins],
         access_token_ttl=access_token_ttl,
+        api_resources={API_RESOURCE: API_SCOPES},
     )
 
 
@@ -94,6 +106,8 @@ def server_settings(idp: LocalIdp, redis_url: str, port: int) -> dict[str, str]:
         "BASE_URL": f"http://127.0.0.1:{port}",
         "REDIS_URL": redis_url,
         "SECRET_KEY": SECRET_KEY,
+        "API_RESOURCE": API_RESOURCE,
+        "LOGTO_SCOPES": LOGTO_SCOPES,
     }
 
 

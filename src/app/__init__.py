@@ -9,7 +9,7 @@ from quart import Quart
 from app.config import Settings, load_settings
 from app.oidc import flows
 from app.sessions import interface as sessions
-from app.web import auth, errors, headers, health, pages
+from app.web import api, auth, errors, headers, health, pages, rendering
 from app.web.csrf import csrf_token
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -22,12 +22,14 @@ def create_app(settings: Settings | None = None) -> Quart:
     app = Quart(__name__, template_folder=str(TEMPLATES))
     app.secret_key = settings.secret_key()
     app.extensions["settings"] = settings
-    app.jinja_env.globals["csrf_token"] = csrf_token
+    # Every template can show the signed-in user without each view passing it.
+    app.jinja_env.globals.update(csrf_token=csrf_token, current_user=flows.current_user)
+    rendering.init_app(app)
 
     sessions.init_app(app, settings)
     flows.init_app(app, settings)
     errors.init_app(app)
     headers.init_app(app, settings)
-    for blueprint in (auth.blueprint, pages.blueprint, health.blueprint):
+    for blueprint in (auth.blueprint, pages.blueprint, api.blueprint, health.blueprint):
         app.register_blueprint(blueprint)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -26,6 +27,8 @@ REQUIRED_IN_PRODUCTION = (
 DEV_BASE_URL = "http://localhost:3000"
 MIN_SECRET_KEY_LENGTH = 32
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+ORGANIZATIONS_SCOPE = "urn:logto:scope:organizations"
+ORGANIZATIONS_RESOURCE = "urn:logto:resource:organizations"
 
 
 class SettingsError(Exception):
@@ -51,6 +54,10 @@ class Settings(BaseSettings):
     PROVIDER_TIMEOUT: float = Field(default=10.0, gt=0, description="seconds per provider call")
     SESSION_LIFETIME: int = Field(default=14 * 24 * 3600, gt=0, description="absolute, seconds")
     SESSION_IDLE_TIMEOUT: int = Field(default=24 * 3600, gt=0, description="idle, seconds")
+    LOGTO_SCOPES: str = "email"
+    LOGTO_RESOURCES: str | None = None
+    API_RESOURCE: str | None = None
+    API_URL: str | None = None
 
     @property
     def is_production(self) -> bool:
@@ -86,6 +93,32 @@ class Settings(BaseSettings):
             if self.LOGTO_APP_SECRET
             else DEV_LOGTO_APP_SECRET
         )
+
+    @property
+    def scopes(self) -> list[str]:
+        """Extra scopes asked for at sign-in (the SDK adds openid, offline_access and profile)."""
+        defaults = {"openid", "offline_access", "profile"}
+        return _unique(scope for scope in self.LOGTO_SCOPES.split() if scope not in defaults)
+
+    @property
+    def resources(self) -> list[str]:
+        """API resource indicators requested at sign-in: LOGTO_RESOURCES, else API_RESOURCE.
+
+        Organization permissions are granted only when the sign-in also asked for Logto's
+        reserved organizations resource, so it is added whenever organizations are asked for.
+        """
+        if self.LOGTO_RESOURCES is not None:
+            resources = self.LOGTO_RESOURCES.split()
+        else:
+            resources = [self.API_RESOURCE] if self.API_RESOURCE else []
+        if ORGANIZATIONS_SCOPE in self.scopes:
+            resources.append(ORGANIZATIONS_RESOURCE)
+        return _unique(resources)
+
+    @property
+    def api_url(self) -> str:
+        """The URL that /call-api calls: API_URL, else this app's own /api/me."""
+        return self.API_URL or f"{self.base_url}/api/me"
 
     @property
     def redis_url(self) -> str:
@@ -130,6 +163,11 @@ class Settings(BaseSettings):
         generated = secrets.token_urlsafe(32)
         self.SECRET_KEY = SecretStr(generated)
         return generated
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    """`items` without repeats, in their first order."""
+    return list(dict.fromkeys(items))
 
 
 def _is_safe_public_url(url: str) -> bool:

@@ -26,6 +26,8 @@ class AppError(Exception):
         title: str | None = None,
         offer_sign_in: bool = False,
         retry_after: int | None = None,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -33,6 +35,8 @@ class AppError(Exception):
         self.title = title or TITLES.get(status, "Error")
         self.offer_sign_in = offer_sign_in
         self.retry_after = retry_after
+        self.code = code  # the machine-readable error of a JSON answer
+        self.headers = headers or {}
 
 
 def redis_unavailable() -> AppError:

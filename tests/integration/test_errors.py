@@ -5,6 +5,7 @@ import secrets
 from collections.abc import AsyncIterator
 from urllib.parse import parse_qs, urlsplit
 
+import aiohttp
 import pytest
 from quart.typing import TestClientProtocol as QuartClient
 from werkzeug.datastructures import Headers
@@ -58,14 +59,24 @@ async def test_callback_with_unknown_code_is_a_400_page(
     assert_error_page(page.status, page.text, 400, "invalid_grant")
 
 
-async def test_replayed_callback_is_a_400_page_and_keeps_the_user_signed_in(
+async def test_replayed_callback_takes_a_signed_in_user_home_still_signed_in(
     auth: AuthActions, app_server: AppServer
 ) -> None:
     home = await auth.sign_in("replayer")
     callback_url = next(url for url in home.visited if "/callback?" in url)
     replay = await auth.get(callback_url)
+    assert replay.status == 200 and replay.url == f"{app_server.url}/"
+    assert "Replayer" in replay.text and "Sign in again" not in replay.text
+
+
+async def test_replayed_callback_in_another_browser_is_a_400_page(
+    auth: AuthActions, app_server: AppServer
+) -> None:
+    home = await auth.sign_in("replayed")
+    callback_url = next(url for url in home.visited if "/callback?" in url)
+    async with aiohttp.ClientSession() as other_browser:
+        replay = await AuthActions(app_server.url, other_browser).get(callback_url)
     assert_error_page(replay.status, replay.text, 400, "unknown or expired")
-    assert "Replayer" in (await auth.get("/")).text
 
 
 @pytest.fixture

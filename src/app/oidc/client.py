@@ -18,14 +18,22 @@ from logto.OidcCore import OidcCore
 from logto.utilities import OrganizationUrnPrefix, removeFalsyKeys
 
 from app.oidc.jwt_verifier import (
+    ACCESS_TOKEN_CLAIMS,
+    ACCESS_TOKEN_TYPE,
     ASYMMETRIC_ALGORITHMS,
     Expected,
-    IdTokenRejected,
+    TokenRejected,
     checked_header,
-    verify_id_token,
+    verify_jwt,
 )
 from app.oidc.keys import JwksCache
 from app.oidc.provider import ProviderHttp, fetch_metadata
+
+
+class UserInfo(UserInfoResponse):  # type: ignore[misc]
+    """The userinfo answer with every claim Logto sends, not only the SDK's fields."""
+
+    model_config = pydantic.ConfigDict(extra="allow")
 
 
 class PooledOidcCore(OidcCore):  # type: ignore[misc]
@@ -85,18 +93,36 @@ class PooledOidcCore(OidcCore):  # type: ignore[misc]
             self.metadata.userinfo_endpoint,
             headers={"Authorization": f"Bearer {accessToken}"},
         )
-        return UserInfoResponse.model_validate(answer)
+        return UserInfo.model_validate(answer)
+
+    async def verify(self, token: str, expected: Expected) -> dict[str, Any]:
+        """Verify any JWT of this provider, fetching an unknown kid's key first (rate limited)."""
+        header = checked_header(token, expected.algorithms)
+        await self.jwks.ensure(header["kid"])
+        return verify_jwt(token, self.jwks.keys, expected)
+
+    def expect_access_token(self, audience: str) -> Expected:
+        """What a Logto access token for the API `audience` must look like (RFC 9068)."""
+        return Expected(
+            self.metadata.issuer,
+            audience,
+            self.algorithms,
+            claims=ACCESS_TOKEN_CLAIMS,
+            typ=ACCESS_TOKEN_TYPE,
+            typ_required=True,
+            azp=False,
+        )
 
     def verifyIdToken(self, idToken: str, clientId: str) -> None:
         """Verify the ID token with cached keys only; its key was fetched beforehand."""
         expected = Expected(self.metadata.issuer, clientId, self.algorithms)
-        claims = verify_id_token(idToken, self.jwks.keys, expected)
+        claims = verify_jwt(idToken, self.jwks.keys, expected)
         try:
             IdTokenClaims.model_validate(claims)
         except pydantic.ValidationError as error:
             # The SDK reads these claims on every page; refuse what it could not read.
             fields = ", ".join(sorted({str(problem["loc"][0]) for problem in error.errors()}))
-            raise IdTokenRejected(f"malformed claims: {fields}") from error
+            raise TokenRejected(f"malformed claims: {fields}") from error
 
     async def _token_request(self, form: dict[str, Any]) -> TokenResponse:
         answer = await self.http.sdk_request(

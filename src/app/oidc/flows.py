@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import aiohttp
 import jwt
 import pydantic
-from logto import InteractionMode, LogtoClient, LogtoConfig, LogtoException
+from logto import InteractionMode, LogtoConfig, LogtoException, UserInfoScope
 from logto.LogtoClient import SignInSession
 from quart import Quart, current_app, session
 
@@ -35,6 +35,8 @@ def init_app(app: Quart, settings: Settings) -> None:
         endpoint=settings.logto_endpoint,
         appId=settings.logto_app_id,
         appSecret=settings.logto_app_secret,
+        scopes=[sdk_scope(scope) for scope in settings.scopes],
+        resources=settings.resources,
     )
     http = ProviderHttp(settings)
     client = PooledLogtoClient(config, http, storage=SessionStorage())
@@ -83,13 +85,23 @@ def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
-def _client() -> LogtoClient:
-    client: LogtoClient = current_app.extensions[EXTENSION]
+def sdk_scope(scope: str) -> str | UserInfoScope:
+    """The SDK's enum member for a scope it knows (it checks organizations by member), else the
+    scope itself."""
+    try:
+        return UserInfoScope(scope)
+    except ValueError:
+        return scope
+
+
+def sdk_client() -> PooledLogtoClient:
+    """The app's Logto SDK client (one per worker)."""
+    client: PooledLogtoClient = current_app.extensions[EXTENSION]
     return client
 
 
 @asynccontextmanager
-async def _provider_call() -> AsyncIterator[None]:
+async def provider_call() -> AsyncIterator[None]:
     """Bound a provider round trip by PROVIDER_TIMEOUT and turn its failures into pages."""
     settings = current_settings()
     try:
@@ -125,7 +137,7 @@ def post_sign_out_uri() -> str:
 
 def current_user() -> dict[str, Any] | None:
     """The signed-in user's ID token claims (decoded once, at sign-in), or None."""
-    if not _client().isAuthenticated():
+    if not sdk_client().isAuthenticated():
         return None
     claims = session.get(USER_KEY)
     if isinstance(claims, dict) and isinstance(claims.get("sub"), str):
@@ -141,8 +153,8 @@ def is_authenticated() -> bool:
 async def sign_in_url(interaction_mode: InteractionMode | None, next_path: str) -> str:
     """Start a sign-in transaction (kept under its state) and return the URL to redirect to."""
     storage = SessionStorage()
-    async with _provider_call():
-        url: str = await _client().signIn(redirect_uri(), interaction_mode)
+    async with provider_call():
+        url: str = await sdk_client().signIn(redirect_uri(), interaction_mode)
     sdk_session = storage.get("signInSession") or ""
     storage.delete("signInSession")  # kept in the transaction cookie instead (see transactions)
     state = SignInSession.model_validate_json(sdk_session).state
@@ -174,19 +186,19 @@ async def complete_sign_in(callback_url: str, state: str | None, iss: str | None
     storage = SessionStorage()
     storage.set("signInSession", transaction.sdk_session)
     try:
-        async with _provider_call():
-            await _client().handleSignInCallback(callback_url)
+        async with provider_call():
+            await sdk_client().handleSignInCallback(callback_url)
     except LogtoException as error:
         raise sign_in_failed(str(error)) from error
     except jwt.PyJWTError as error:
         raise sign_in_failed(f"The ID token failed verification ({error}).") from error
     finally:
         storage.delete("signInSession")
-    claims = _client().getIdTokenClaims().model_dump(exclude_none=True)
+    claims = sdk_client().getIdTokenClaims().model_dump(exclude_none=True)
     if not hmac.compare_digest(str(claims.get("nonce", "")), transaction.nonce):
         forget_tokens()
         raise sign_in_failed("The ID token was not issued for this sign-in (its nonce differs).")
-    remember_user(_client())
+    remember_user(sdk_client())
     regenerate_session_id()
     return transaction.next
 
@@ -199,8 +211,8 @@ def forget_tokens() -> None:
 
 async def issuer() -> str:
     """The provider's issuer, from its (cached) discovery document."""
-    async with _provider_call():
-        core = await _client().getOidcCore()
+    async with provider_call():
+        core = await sdk_client().getOidcCore()
     value: str = core.metadata.issuer
     return value
 
@@ -216,10 +228,10 @@ async def sign_out_url() -> str | None:
     The URL carries `id_token_hint`, `client_id` and `post_logout_redirect_uri`; it is None
     when Logto cannot be reached, and the local sign-out completes all the same.
     """
-    client = _client()
+    client = sdk_client()
     id_token, refresh_token = client.getIdToken(), client.getRefreshToken()
     try:
-        async with _provider_call():
+        async with provider_call():
             if refresh_token is not None:
                 await tokens.revoke(client, refresh_token)
             url: str = await client.signOut(post_sign_out_uri())
@@ -234,21 +246,16 @@ async def sign_out_url() -> str | None:
 async def fetch_user_info() -> dict[str, Any]:
     """The user's claims from Logto's userinfo endpoint, refreshing the access token if needed.
 
-    A refresh that Logto refuses (grant revoked or expired) signs the user out locally.
+    A refresh that Logto refuses (grant revoked or expired) signs the user out locally. The
+    answer keeps Logto's extra claims (organization_data, created_at, ...).
     """
-    client = _client()
-    try:
-        async with _provider_call():
-            token = await tokens.access_token(client)
-            if token is None:
-                raise LogtoException("No refresh token in the session")
+    client = sdk_client()
+    async with provider_call():
+        token = await tokens.access_token(client)
+        try:
             info = await (await client.getOidcCore()).fetchUserInfo(token)
-    except (LogtoException, jwt.PyJWTError) as error:
-        current_app.logger.info("Signing out a session whose tokens Logto refused: %s", error)
-        session.clear()
-        raise AppError(
-            401, "Your sign-in has expired. Please sign in again.", offer_sign_in=True
-        ) from error
+        except LogtoException as error:
+            raise tokens.signed_out(f"userinfo refused the access token: {error}") from error
     user = current_user()
     if user is None or info.sub != user["sub"]:
         current_app.logger.warning("Refusing a userinfo answer about another subject")

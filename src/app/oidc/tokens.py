@@ -1,30 +1,60 @@
-"""Single-flight access-token refresh per session, across workers and hosts.
+"""One token service for every audience: userinfo, API resources and organizations.
 
-Logto rotates refresh tokens and treats a reused one as theft, revoking the grant. Two
-workers refreshing one session at once would both spend the same refresh token, so the
-refresh runs under a short Redis lock per session: the loser waits, then reads the
-winner's tokens from Redis instead of refreshing again.
+Tokens come from the SDK (`getAccessToken(resource)`, which covers organization tokens as
+`urn:logto:organization:<id>`) and stay server-side in the session. Logto rotates refresh
+tokens and treats a reused one as theft, revoking the whole grant, so every refresh runs
+under a short Redis lock per session, across workers and hosts: the loser waits, then
+adopts the winner's tokens from Redis instead of refreshing again. A refresh Logto refuses
+(grant revoked or expired) signs the session out; a token it will not issue for one
+audience (not granted at sign-in, not a member) is a TokenUnavailable for that audience.
 """
 
 from __future__ import annotations
 
+import json
+
 import aiohttp
+import jwt
 from logto import LogtoClient, LogtoException
+from logto.utilities import buildOrganizationUrn
 from quart import current_app, session
 
 from app.config import current_settings
+from app.errors import AppError
 from app.sessions.interface import current_session_id, redis_client, session_interface
 from app.storage import KEY_PREFIX, USER_KEY, remember_user
 
 LOCK_PREFIX = "lock:refresh:"
+# Token-endpoint errors that mean the grant itself is gone: the session cannot go on.
+GRANT_GONE = frozenset({"invalid_grant", "invalid_client", "unauthorized_client"})
 
 
-async def access_token(client: LogtoClient) -> str | None:
-    """A valid access token for the userinfo endpoint; None when there is no refresh token."""
-    if (token := client._getAccessToken("")) is not None:
+class TokenUnavailable(AppError):
+    """Logto will not issue a token for this audience; the session itself is fine."""
+
+    def __init__(self, audience: str, error: str, description: str) -> None:
+        super().__init__(403, description or error, title="No access token")
+        self.audience = audience
+        self.error = error
+
+
+def signed_out(reason: str) -> AppError:
+    """Clear the session and return the 401 page for a grant Logto no longer honours."""
+    current_app.logger.info("Signing out a session whose tokens Logto refused: %s", reason)
+    session.clear()
+    return AppError(401, "Your sign-in has expired. Please sign in again.", offer_sign_in=True)
+
+
+async def access_token(client: LogtoClient, resource: str = "") -> str:
+    """A valid access token for `resource` ("" for userinfo), refreshed once if expired.
+
+    Raises the 401 AppError (session cleared) when the grant is gone and TokenUnavailable
+    when Logto refuses this one audience.
+    """
+    if (token := client._getAccessToken(resource)) is not None:
         return str(token)
     if client.getRefreshToken() is None:
-        return None
+        raise signed_out("no refresh token in the session")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     seconds = current_settings().PROVIDER_TIMEOUT + 5
     lock = redis_client(app).lock(
@@ -32,12 +62,43 @@ async def access_token(client: LogtoClient) -> str | None:
     )
     async with lock:
         await _adopt_stored_tokens()
-        token = client._getAccessToken("")
+        token = client._getAccessToken(resource)
         if token is None:
-            token = await client.getAccessToken()
-            remember_user(client)
+            token = await _refresh(client, resource)
         await session_interface(app).persist(session)
     return str(token)
+
+
+async def organization_token(client: LogtoClient, organization_id: str) -> str:
+    """A valid organization token for `organization_id` (see access_token)."""
+    return await access_token(client, buildOrganizationUrn(organization_id))
+
+
+async def _refresh(client: LogtoClient, resource: str) -> str:
+    try:
+        token = await client.getAccessToken(resource)
+    except jwt.PyJWTError as error:  # the refreshed ID token failed verification
+        raise signed_out(f"refreshed ID token refused: {error}") from error
+    except LogtoException as error:
+        code, description = _token_error(error)
+        if code in GRANT_GONE:
+            raise signed_out(f"{code}: {description}") from error
+        raise TokenUnavailable(resource, code or "unavailable", description) from error
+    if token is None:
+        raise signed_out("no refresh token in the session")
+    remember_user(client)
+    return str(token)
+
+
+def _token_error(error: LogtoException) -> tuple[str, str]:
+    """The OAuth error code and description of a refused token request ("" when unknown)."""
+    try:
+        body = json.loads(str(error))
+    except ValueError:
+        return "", str(error)
+    if not isinstance(body, dict):
+        return "", str(error)
+    return str(body.get("error", "")), str(body.get("error_description", ""))
 
 
 async def _adopt_stored_tokens() -> None:
@@ -49,7 +110,7 @@ async def _adopt_stored_tokens() -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     stored = await session_interface(app).load(app, current_session_id())
     if stored is None:
-        raise LogtoException("The session ended while its tokens were being refreshed")
+        raise signed_out("the session ended while its tokens were being refreshed")
     for key, value in stored.items():
         if key.startswith(KEY_PREFIX) or key == USER_KEY:
             session[key] = value

@@ -14,7 +14,7 @@ import secrets
 import time
 from typing import Any
 
-from quart import Quart, Response, request, session
+from quart import Quart, Response, session
 from quart.wrappers import BaseRequestWebsocket
 from quart_session.sessions import RedisSession
 from quart_session.sessions import RedisSessionInterface as BaseRedisSessionInterface
@@ -31,6 +31,9 @@ KEY_PREFIX = "session:"
 CREATED = "_created"
 BOOKKEEPING = frozenset({CREATED, "_permanent"})  # "_permanent" is Quart's own flag
 TOUCH_INTERVAL = 60  # seconds between "seen" writes of one session
+# Routes that never need a session, so they work (and cost nothing) while Redis is away:
+# probes, static files, the bearer-token API, server-to-server calls.
+SESSIONLESS_PATHS = ("/static/", "/healthz", "/readyz", "/api/", "/backchannel-logout", "/metrics")
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{43}")  # what _generate_sid makes, nothing else
 
 UNAVAILABLE = "_store_unavailable"
@@ -82,8 +85,10 @@ class RedisSessionInterface(BaseRedisSessionInterface):  # type: ignore[misc]
         """A new empty session with a new id (saved only once something is stored)."""
         return RedisSession(sid=self._generate_sid(), permanent=True)
 
-    async def open_session(self, app: Quart, request: BaseRequestWebsocket) -> RedisSession:
+    async def open_session(self, app: Quart, request: BaseRequestWebsocket) -> RedisSession | None:
         """Load the session of the cookie's id; a new one if unknown, corrupt or expired."""
+        if request.path.startswith(SESSIONLESS_PATHS):
+            return None  # Quart's null session: never read or written
         sid = request.cookies.get(self.get_cookie_name(app), "")
         if not SESSION_ID.fullmatch(sid):
             return self.fresh()
@@ -284,7 +289,7 @@ def init_app(app: Quart, settings: Settings) -> None:
 
     @app.before_request
     async def refuse_without_store() -> None:
-        if getattr(session, UNAVAILABLE, False) and request.blueprint != "health":
+        if getattr(session, UNAVAILABLE, False):
             raise redis_unavailable()
 
 

@@ -10,6 +10,7 @@ from logto import InteractionMode
 from quart import Blueprint, redirect, request, session, url_for
 from quart.typing import ResponseReturnValue
 
+from app.errors import AppError
 from app.oidc import flows
 from app.web.csrf import verify_csrf
 from app.web.redirects import safe_next
@@ -60,14 +61,19 @@ async def sign_up() -> ResponseReturnValue:
 async def callback() -> ResponseReturnValue:
     """Complete the sign-in and return to the page the user came from."""
     args = request.args
-    next_path = await flows.complete_sign_in(request.url, args.get("state"), args.get("iss"))
+    try:
+        next_path = await flows.complete_sign_in(request.url, args.get("state"), args.get("iss"))
+    except AppError:
+        if flows.is_authenticated():  # a stale or repeated callback of a signed-in browser
+            return redirect(url_for("pages.home"))
+        raise
     return redirect(safe_next(next_path))
 
 
 @blueprint.get("/sign-out")
 async def sign_out_page() -> ResponseReturnValue:
     """A page with the sign-out button; a GET never signs anyone out."""
-    return await render_page("sign_out.html", signed_in=flows.is_authenticated())
+    return await render_page("sign_out.html")
 
 
 @blueprint.post("/sign-out")

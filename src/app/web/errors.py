@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from quart import Quart, Response
+import json
+
+from quart import Quart, Response, request
 from quart.typing import ResponseReturnValue
 from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
@@ -10,14 +12,33 @@ from werkzeug.exceptions import HTTPException
 from app.errors import TITLES, AppError, redis_unavailable
 from app.web.rendering import render_page
 
+# Routes that answer JSON, so their errors are JSON too (called by programs, not people).
+JSON_PREFIXES = ("/api/", "/backchannel-logout")
+NOT_FOUND = "There is no page at this address. It may have moved, or the link may be mistyped."
+
+
+def wants_json() -> bool:
+    """True when the current request is to a JSON route."""
+    return request.path.startswith(JSON_PREFIXES)
+
 
 async def render_error(error: AppError) -> tuple[str, int, dict[str, str]]:
-    """Render the shared error page for `error`."""
-    body = await render_page("error.html", error=error)
-    headers = {"Cache-Control": "no-store"}
+    """The error as the shared page, or as JSON on JSON routes, with its headers."""
+    headers = {"Cache-Control": "no-store", **error.headers}
     if error.retry_after is not None:
         headers["Retry-After"] = str(error.retry_after)
-    return body, error.status, headers
+    if wants_json():
+        body = json.dumps(
+            {"error": error.code or _code(error.status), "error_description": error.message}
+        )
+        headers["Content-Type"] = "application/json"
+        return body, error.status, headers
+    return await render_page("error.html", error=error), error.status, headers
+
+
+def _code(status: int) -> str:
+    """A snake_case error code from a status's title ("Page not found" -> "page_not_found")."""
+    return TITLES.get(status, "error").lower().replace(" ", "_")
 
 
 async def replace_with_error(response: Response, error: AppError) -> None:
@@ -26,8 +47,8 @@ async def replace_with_error(response: Response, error: AppError) -> None:
     for name in ("Location", "Set-Cookie", "Content-Type"):
         response.headers.pop(name, None)
     response.status_code = status
-    response.headers.update(headers)
     response.content_type = "text/html; charset=utf-8"
+    response.headers.update(headers)
     response.set_data(body)
 
 
@@ -41,7 +62,7 @@ def init_app(app: Quart) -> None:
     @app.errorhandler(HTTPException)
     async def handle_http_error(error: HTTPException) -> ResponseReturnValue:
         status = error.code or 500
-        message = error.description or TITLES.get(status, "Error")
+        message = NOT_FOUND if status == 404 else error.description or TITLES.get(status, "Error")
         return await render_error(AppError(status, message))
 
     @app.errorhandler(RedisError)

@@ -13,9 +13,10 @@ def content_security_policy(settings: Settings) -> str:
     """A strict CSP: own assets only, no inline script, forms only to us and Logto."""
     logto = urlsplit(settings.logto_endpoint)
     # Chrome checks form-action on redirects too: sign-out posts here, then 302s to Logto.
+    # img-src https: lets a profile show the user's own picture (Logto keeps it elsewhere).
     form_targets = f"'self' {logto.scheme}://{logto.netloc}"
     return (
-        "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; "
+        "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data: https:; "
         f"form-action {form_targets}; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
     )
 

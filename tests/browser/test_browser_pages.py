@@ -1,0 +1,86 @@
+"""What a signed-in person sees on each page, on a phone and on a desktop."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Page, expect
+
+from devstack import AppServer
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+DATE = re.compile(r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} UTC")
+
+
+async def test_home_has_one_sign_out_control_and_links_to_every_page(
+    signed_in_browser: Page,
+) -> None:
+    page = signed_in_browser
+    await expect(page.locator("form[action='/sign-out']")).to_have_count(1)
+    nav = page.locator("header nav")
+    for name in ("Profile", "Call API", "Organizations"):
+        await expect(nav.get_by_role("link", name=name)).to_be_visible()
+    await expect(page.get_by_text("tokens", exact=False)).to_have_count(0)
+
+
+async def test_the_header_knows_the_user_on_error_pages(signed_in_browser: Page) -> None:
+    page = signed_in_browser
+    response = await page.goto("/no-such-page")
+    assert response is not None and response.status == 404
+    await expect(page.locator("header .who")).to_have_text("Browseruser")
+    await expect(page.locator(".error-message")).to_contain_text("no page at this address")
+
+
+async def test_profile_shows_the_person_first_with_readable_dates(signed_in_browser: Page) -> None:
+    page = signed_in_browser
+    await page.goto("/profile")
+    await expect(page.locator(".person h1")).to_have_text("Browseruser")
+    await expect(page.locator("#email")).to_contain_text("browseruser@example.test")
+    await expect(page.locator("#signed-in-at")).to_have_text(DATE)
+    await expect(page.locator("details.raw").first).not_to_have_attribute("open", "")
+    raw = await page.locator("details.raw").first.inner_text()
+    assert "at_hash" not in raw.split("ID token claims")[0]
+
+
+async def test_call_api_shows_the_apis_answer(signed_in_browser: Page) -> None:
+    page = signed_in_browser
+    await page.locator("header nav").get_by_role("link", name="Call API").click()
+    await expect(page.locator("#api-status")).to_have_text("200")
+    await expect(page.locator("#api-answer")).to_contain_text('"sub": "user_')
+    await expect(page.locator("#api-scopes")).to_contain_text("read:profile")
+
+
+async def test_organizations_show_roles_and_permissions(signed_in_browser: Page) -> None:
+    page = signed_in_browser
+    await page.goto("/organizations")
+    acme, globex = page.locator("#org-org_acme"), page.locator("#org-org_globex")
+    await expect(acme.locator("h2")).to_have_text("Acme")
+    await expect(acme.locator(".roles")).to_have_text("admin")
+    await expect(acme.locator(".permissions")).to_contain_text("manage:billing")
+    await expect(globex.locator(".roles")).to_have_text("member")
+    await expect(globex.locator(".permissions")).not_to_contain_text("manage:billing")
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+async def test_pages_fit_the_screen(
+    signed_in_browser: Page, app_server: AppServer, output_dir: Path, size: str
+) -> None:
+    page = signed_in_browser
+    await page.set_viewport_size(PHONE if size == "phone" else DESKTOP)
+    for name, path in [
+        ("home", "/"),
+        ("profile", "/profile"),
+        ("call-api", "/call-api"),
+        ("organizations", "/organizations"),
+    ]:
+        await page.goto(path)
+        overflow = await page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{path} scrolls sideways on a {size}"
+        shot = output_dir / f"{name}-{size}.png"
+        await page.screenshot(path=shot, full_page=True)
+        print(f"screenshot: {shot}")
