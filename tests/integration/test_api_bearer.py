@@ -1,0 +1,163 @@
+"""GET /api/me and the require_access_token guard, against tokens a hostile provider signs."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from quart import Quart
+from quart.typing import ResponseReturnValue
+
+from app.web.api import access_token_claims, require_access_token
+from tests.hostile_provider import (
+    CLIENT_ID,
+    HostileProvider,
+    SigningKey,
+    forge,
+    hmac_sha256,
+    serving_app,
+)
+
+RESOURCE = "https://api.example.test"
+Token = Callable[[HostileProvider], str]
+
+
+def access_claims(provider: HostileProvider, **changes: Any) -> dict[str, Any]:
+    """Valid access-token claims for RESOURCE; a change to None removes that claim."""
+    now = int(time.time())
+    claims = {
+        "iss": provider.issuer,
+        "aud": RESOURCE,
+        "sub": "api-user-1",
+        "client_id": CLIENT_ID,
+        "scope": "read:profile write:profile",
+        "iat": now,
+        "exp": now + 600,
+        "jti": "an-id",
+    }
+    claims.update(changes)
+    return {name: value for name, value in claims.items() if value is not None}
+
+
+def access_token(**changes: Any) -> Token:
+    """An access token the provider signs, with `changes` to its claims."""
+    return lambda p: p.key.sign(access_claims(p, **changes), typ="at+jwt")
+
+
+@pytest.fixture
+async def api_app(redis_url: str, hostile: HostileProvider) -> AsyncIterator[Quart]:
+    """The app with an API, plus a route that needs the write:profile scope."""
+    async with serving_app(hostile, redis_url, API_RESOURCE=RESOURCE) as app:
+
+        @app.get("/api/_test/write")
+        @require_access_token("write:profile", "admin:all")
+        async def needs_scopes() -> ResponseReturnValue:
+            return {"sub": access_token_claims()["sub"]}
+
+        yield app
+
+
+async def call(app: Quart, authorization: str | None, path: str = "/api/me") -> Any:
+    """GET `path` with that Authorization header; the response."""
+    headers = {"Authorization": authorization} if authorization is not None else {}
+    return await app.test_client().get(path, headers=headers)
+
+
+async def test_a_valid_access_token_gets_json_and_no_session(
+    api_app: Quart, hostile: HostileProvider
+) -> None:
+    response = await call(api_app, f"Bearer {access_token()(hostile)}")
+    assert response.status_code == 200
+    assert await response.get_json() == {
+        "sub": "api-user-1",
+        "scope": ["read:profile", "write:profile"],
+        "client_id": CLIENT_ID,
+    }
+    assert "Set-Cookie" not in response.headers
+
+
+@pytest.mark.parametrize("authorization", [None, "Basic dXNlcjpwYXNz", "Bearer", "Bearer  "])
+async def test_no_bearer_token_is_a_401_challenge(
+    api_app: Quart, authorization: str | None
+) -> None:
+    response = await call(api_app, authorization)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == f'Bearer realm="{RESOURCE}"'
+    assert response.content_type == "application/json"
+    assert (await response.get_json())["error"] == "missing_token"
+
+
+def hs256_with_public_pem(provider: HostileProvider) -> str:
+    secret = provider.key.public_bytes(serialization.Encoding.PEM)
+    header = {"alg": "HS256", "typ": "at+jwt", "kid": provider.key.kid}
+    return forge(header, access_claims(provider), hmac_sha256(secret))
+
+
+REFUSED: list[Any] = [
+    pytest.param(lambda p: p.sign(), id="id-token-as-bearer"),
+    pytest.param(access_token(aud="https://other.example"), id="other-audience"),
+    pytest.param(access_token(aud=CLIENT_ID), id="client-audience"),
+    pytest.param(access_token(exp=int(time.time()) - 120), id="expired"),
+    pytest.param(access_token(nbf=int(time.time()) + 600), id="not-yet-valid"),
+    pytest.param(access_token(iss="https://evil.example/oidc"), id="other-issuer"),
+    pytest.param(access_token(sub=None), id="no-sub"),
+    pytest.param(
+        lambda p: forge({"alg": "none", "typ": "at+jwt"}, access_claims(p), lambda _: b""),
+        id="alg-none",
+    ),
+    pytest.param(hs256_with_public_pem, id="hs256-with-the-public-key"),
+    pytest.param(lambda p: p.key.sign(access_claims(p), typ="JWT"), id="typ-jwt"),
+    pytest.param(lambda p: p.key.sign(access_claims(p)), id="no-typ"),
+    pytest.param(
+        lambda p: SigningKey("x", "ES384", p.attacker.private).sign(
+            access_claims(p), typ="at+jwt", kid=p.key.kid
+        ),
+        id="attacker-key-under-the-providers-kid",
+    ),
+    pytest.param(lambda p: "not.a.jwt", id="garbage"),
+    pytest.param(lambda p: "x" * 20_000, id="huge"),
+]
+
+
+@pytest.mark.parametrize("token", REFUSED)
+async def test_a_bad_access_token_is_a_401_invalid_token(
+    api_app: Quart, hostile: HostileProvider, token: Token
+) -> None:
+    response = await call(api_app, f"Bearer {token(hostile)}")
+    body = await response.get_json()
+    assert response.status_code == 401, body
+    challenge = response.headers["WWW-Authenticate"]
+    assert challenge.startswith(f'Bearer realm="{RESOURCE}", error="invalid_token"')
+    assert body["error"] == "invalid_token"
+    assert "Location" not in response.headers and "Set-Cookie" not in response.headers
+
+
+async def test_a_missing_scope_is_a_403_insufficient_scope(
+    api_app: Quart, hostile: HostileProvider
+) -> None:
+    response = await call(api_app, f"Bearer {access_token()(hostile)}", "/api/_test/write")
+    assert response.status_code == 403
+    assert 'error="insufficient_scope"' in response.headers["WWW-Authenticate"]
+    assert 'scope="write:profile admin:all"' in response.headers["WWW-Authenticate"]
+    assert "admin:all" in (await response.get_json())["error_description"]
+    allowed = access_token(scope="write:profile admin:all")(hostile)
+    response = await call(api_app, f"Bearer {allowed}", "/api/_test/write")
+    assert response.status_code == 200
+
+
+async def test_without_api_resource_the_api_is_a_json_404(
+    hostile_app: Quart, hostile: HostileProvider
+) -> None:
+    response = await call(hostile_app, f"Bearer {access_token()(hostile)}")
+    assert response.status_code == 404
+    assert response.content_type == "application/json"
+    assert json.loads(await response.get_data(as_text=True))["error"] == "page_not_found"
+
+
+async def test_unknown_api_paths_answer_json(api_app: Quart) -> None:
+    response = await call(api_app, None, "/api/nothing-here")
+    assert response.status_code == 404 and response.content_type == "application/json"
