@@ -150,6 +150,7 @@ class HostileProvider:
         self.user_info: dict[str, Any] = dict(USER)  # what /oidc/me answers
         self.revoked: list[dict[str, str]] = []  # the forms posted to the revocation endpoint
         self.last_tokens: dict[str, Any] = {}  # the last token response
+        self.refused_resources: set[str] = set()  # refresh grants for these: invalid_target
         self.grants: Counter[str] = Counter()
         self.app_ports: set[int] = set()  # client ports of the app's requests (all but /oidc/auth)
         self._codes: dict[str, Authorization] = {}
@@ -277,6 +278,9 @@ class HostileProvider:
             return web.json_response({"error": "invalid_client"}, status=401)
         if not self._grant_is_valid(grant, form):
             return web.json_response({"error": "invalid_grant"}, status=400)
+        if form.get("resource") in self.refused_resources:
+            error = {"error": "invalid_target", "error_description": "resource not granted"}
+            return web.json_response(error, status=400)
         return web.json_response(self._tokens())
 
     def _grant_is_valid(self, grant: str, form: Any) -> bool:
