@@ -77,7 +77,8 @@ def app_ports() -> list[int]:
 
 def provider_for(app_ports: list[int], access_token_ttl: int | None = None) -> LocalIdp:
     """The local provider (not started) with the apps on `app_ports` registered as one client,
-    this app's API as a resource, and Logto's organizations."""
+    this app's API as a resource, Logto's organizations, and back-channel logout to the first
+    app (ID tokens then carry `sid`; the apps share one Redis, so one URI serves them all)."""
     origins = [f"http://127.0.0.1:{port}" for port in app_ports]
     return LocalIdp(
         client_id=CLIENT_ID,
@@ -86,6 +87,7 @@ def provider_for(app_ports: list[int], access_token_ttl: int | None = None) -> L
         post_logout_redirect_uris=[f"{origin}/" for origin in origins],
         access_token_ttl=access_token_ttl,
         api_resources={API_RESOURCE: API_SCOPES},
+        backchannel_logout_uri=f"{origins[0]}/backchannel-logout",
     )
 
 

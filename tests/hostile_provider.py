@@ -155,6 +155,7 @@ class HostileProvider:
         self.app_ports: set[int] = set()  # client ports of the app's requests (all but /oidc/auth)
         self._codes: dict[str, Authorization] = {}
         self.nonce: str | None = None  # of the last code exchanged; ID tokens echo it
+        self.logto_sid = "hostile-logto-session-1"  # the sid claim of the ID tokens it issues
         self._issued: set[str] = set()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -183,6 +184,7 @@ class HostileProvider:
         now = int(time.time())
         claims = {"iss": self.issuer, "aud": CLIENT_ID, "iat": now, "exp": now + 3600, **USER}
         claims["nonce"] = self.nonce
+        claims["sid"] = self.logto_sid
         claims.update(changes)
         return {name: value for name, value in claims.items() if value is not None}
 

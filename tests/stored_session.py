@@ -7,14 +7,19 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from app.sessions.interface import KEY_PREFIX
+from app.sessions.interface import session_keys
 
 
 async def stored_session(redis: Redis, session_id: str) -> dict[str, Any]:
     """The stored data of `session_id` ({} when there is none)."""
-    data = json.loads(await redis.get(f"{KEY_PREFIX}{session_id}") or "{}")
+    data = json.loads(await redis.get(session_keys(session_id)[0]) or "{}")
     assert isinstance(data, dict)
     return data
+
+
+async def is_stored(redis: Redis, session_id: str) -> bool:
+    """True while either key of `session_id` exists in Redis."""
+    return bool(await redis.exists(*session_keys(session_id)))
 
 
 async def stored_refresh_token(redis: Redis, session_id: str) -> str:

@@ -8,10 +8,11 @@ from quart import Quart
 
 from app.config import Settings, load_settings
 from app.oidc import flows
-from app.sessions import interface as sessions
-from app.web import api, auth, errors, headers, health, pages, rendering
+from app.sessions import interface as session_store
+from app.web import api, auth, backchannel, errors, headers, health, pages, rendering, sessions
 from app.web.csrf import csrf_token
 
+MAX_BODY = 64 * 1024  # bytes: every form and logout token here is far smaller
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 
@@ -21,15 +22,17 @@ def create_app(settings: Settings | None = None) -> Quart:
     settings.check()
     app = Quart(__name__, template_folder=str(TEMPLATES))
     app.secret_key = settings.secret_key()
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.extensions["settings"] = settings
     # Every template can show the signed-in user without each view passing it.
     app.jinja_env.globals.update(csrf_token=csrf_token, current_user=flows.current_user)
     rendering.init_app(app)
 
-    sessions.init_app(app, settings)
+    session_store.init_app(app, settings)
     flows.init_app(app, settings)
     errors.init_app(app)
     headers.init_app(app, settings)
-    for blueprint in (auth.blueprint, pages.blueprint, api.blueprint, health.blueprint):
-        app.register_blueprint(blueprint)
+    blueprints = (auth, pages, sessions, api, backchannel, health)
+    for module in blueprints:
+        app.register_blueprint(module.blueprint)
     return app

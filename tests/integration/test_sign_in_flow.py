@@ -7,6 +7,7 @@ from redis.asyncio import Redis
 
 from devstack import AppServer, LocalIdp
 from tests.auth_actions import SESSION_COOKIE, AuthActions, forms_of
+from tests.stored_session import is_stored
 
 
 async def test_sign_in_shows_the_name_on_home(auth: AuthActions, app_server: AppServer) -> None:
@@ -64,12 +65,12 @@ async def test_sign_out_clears_server_session(
 ) -> None:
     await auth.sign_in("frank")
     old_session_id = auth.session_id()
-    assert old_session_id and await redis.exists(f"session:{old_session_id}")
+    assert old_session_id and await is_stored(redis, old_session_id)
 
     ended = await auth.sign_out()
     assert ended.url == f"{app_server.url}/"
     assert 'id="sign-in"' in ended.text
-    assert not await redis.exists(f"session:{old_session_id}")
+    assert not await is_stored(redis, old_session_id)
     again = await auth.get("/sign-in")
     assert again.url.startswith(idp.endpoint) and forms_of(again.text), "provider session ended too"
 

@@ -9,8 +9,10 @@ import aiohttp
 from redis.asyncio import Redis
 from yarl import URL
 
+from app.sessions.interface import session_keys
 from devstack import AppServer, LocalIdp
 from tests.auth_actions import SESSION_COOKIE, AuthActions, Page, forms_of
+from tests.stored_session import is_stored
 
 
 async def provider_url_of_new_sign_in(auth: AuthActions, path: str = "/sign-in") -> str:
@@ -35,15 +37,14 @@ async def finish_at_provider(auth: AuthActions, provider_url: str, username: str
 async def test_sign_in_gives_the_session_a_new_id(auth: AuthActions, redis: Redis) -> None:
     # A session the browser already had (planted by an attacker, say) is never kept on.
     planted = secrets.token_urlsafe(32)
-    await redis.set(f"session:{planted}", json.dumps({"_created": time.time()}), ex=600)
+    await redis.set(session_keys(planted)[0], json.dumps({"_created": time.time()}), ex=600)
     auth.http.cookie_jar.update_cookies({SESSION_COOKIE: planted}, URL(auth.app_url))
     provider_url = await provider_url_of_new_sign_in(auth)
     home = await finish_at_provider(auth, provider_url, "fixated")
     assert "Fixated" in home.text
     after = auth.session_id()
     assert after and after != planted
-    assert not await redis.exists(f"session:{planted}")
-    assert not await redis.exists(f"session:{planted}:seen")
+    assert not await is_stored(redis, planted)
 
 
 async def test_two_tabs_signing_in_at_once_both_complete(

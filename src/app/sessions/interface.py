@@ -1,9 +1,11 @@
 """Server-side sessions in Redis: quart-session's Redis interface, hardened.
 
-Each session is two keys: `session:<id>` holds the data, `session:<id>:seen` the time of
-the last request. Reading a session is one MGET. Marking it as seen (at most once a
-minute) rewrites only the small key and the TTLs, never the data, so it cannot undo a
-concurrent token refresh written by another worker.
+Each session is two keys: `session:{<id>}` holds the data, `session:{<id>}:seen` the time
+of the last request (the hash tag keeps both in one Cluster slot). Reading a session is one
+MGET. Marking it as seen (at most once a minute) rewrites only the small key and the TTLs,
+never the data, so it cannot undo a concurrent token refresh written by another worker.
+Signed-in sessions are also listed by user and by Logto session (see index.py), in the same
+pipelines as these writes.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 import re
 import secrets
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from quart import Quart, Response, session
@@ -25,6 +28,7 @@ from redis.exceptions import RedisError
 
 from app.config import Settings
 from app.errors import redis_unavailable
+from app.sessions import index
 from app.web.errors import replace_with_error
 
 KEY_PREFIX = "session:"
@@ -38,6 +42,7 @@ SESSION_ID = re.compile(r"[A-Za-z0-9_-]{43}")  # what _generate_sid makes, nothi
 
 UNAVAILABLE = "_store_unavailable"
 STORED = "_loaded_from_store"
+OWNER = "_owner_when_loaded"
 REGENERATE = "_regenerate_id"
 TOUCH_DUE = "_touch_due"
 
@@ -79,7 +84,7 @@ class RedisSessionInterface(BaseRedisSessionInterface):  # type: ignore[misc]
 
     def keys(self, sid: str) -> tuple[str, str]:
         """The data key and the last-seen key of session `sid`."""
-        return f"{KEY_PREFIX}{sid}", f"{KEY_PREFIX}{sid}:seen"
+        return session_keys(sid)
 
     def fresh(self) -> RedisSession:
         """A new empty session with a new id (saved only once something is stored)."""
@@ -107,6 +112,7 @@ class RedisSessionInterface(BaseRedisSessionInterface):  # type: ignore[misc]
             return self.fresh()
         opened = RedisSession(data, sid=sid, permanent=True)
         setattr(opened, STORED, True)
+        setattr(opened, OWNER, index.owner_of(data))
         last_seen = _number(seen) or 0.0
         setattr(opened, TOUCH_DUE, now - last_seen >= TOUCH_INTERVAL)
         return opened
@@ -171,7 +177,7 @@ class RedisSessionInterface(BaseRedisSessionInterface):  # type: ignore[misc]
         now = time.time()
         async with self.backend.pipeline(transaction=False) as pipe:
             if getattr(session, REGENERATE, False):
-                pipe.delete(*self.keys(session.sid))
+                self._queue_delete(pipe, session)
                 session.sid = self._generate_sid()
                 session.modified = True
                 setattr(session, STORED, False)
@@ -182,13 +188,20 @@ class RedisSessionInterface(BaseRedisSessionInterface):  # type: ignore[misc]
                 data_key, seen_key = self.keys(session.sid)
                 ttl = self.ttl(session, now)
                 pipe.set(seen_key, now, ex=ttl).expire(data_key, ttl)
+                if owner := index.owner_of(session):
+                    index.queue_touch(pipe, owner, session.sid, now + ttl)
             if len(pipe):
                 await pipe.execute()
+
+    def _queue_delete(self, pipe: Any, session: RedisSession) -> None:
+        pipe.delete(*self.keys(session.sid))
+        if owner := getattr(session, OWNER, None):
+            index.queue_remove(pipe, owner, session.sid)
 
     def _queue_write(self, pipe: Any, session: RedisSession, now: float) -> None:
         data_key, seen_key = self.keys(session.sid)
         if is_empty(session):
-            pipe.delete(data_key, seen_key)
+            self._queue_delete(pipe, session)
             return
         session.setdefault(CREATED, now)
         ttl = self.ttl(session, now)
@@ -198,6 +211,9 @@ class RedisSessionInterface(BaseRedisSessionInterface):  # type: ignore[misc]
         data = self.serializer.dumps(dict(session))
         pipe.set(data_key, data, ex=ttl, xx=only_if_present)
         pipe.set(seen_key, now, ex=ttl)  # harmless if orphaned: it only expires
+        if owner := index.owner_of(session):
+            # Listed even if the SET XX above found the session gone: readers skip such ids.
+            index.queue_add(pipe, owner, session.sid, now + ttl, self.lifetime)
 
     def _set_cookie(
         self, app: Quart, session: RedisSession, response: Response | None, now: float
@@ -229,6 +245,46 @@ class RedisSessionInterface(BaseRedisSessionInterface):  # type: ignore[misc]
     async def load(self, app: Quart, sid: str) -> dict[str, Any] | None:
         """The stored data of session `sid`, or None."""
         return self._decode(app, await self.backend.get(self.keys(sid)[0]))
+
+    async def load_many(self, app: Quart, sids: list[str]) -> list[StoredSession]:
+        """The stored sessions among `sids` (one pipeline of single-key reads)."""
+        async with self.backend.pipeline(transaction=False) as pipe:
+            for sid in sids:
+                pipe.mget(self.keys(sid))
+            answers = await pipe.execute()
+        found = []
+        for sid, (blob, seen) in zip(sids, answers, strict=True):
+            if (data := self._decode(app, blob)) is not None:
+                found.append(StoredSession(sid, data, _number(seen)))
+        return found
+
+    async def delete_many(self, sessions: list[StoredSession]) -> None:
+        """Delete `sessions` and their index entries (one pipeline)."""
+        async with self.backend.pipeline(transaction=False) as pipe:
+            for stored in sessions:
+                pipe.delete(*self.keys(stored.sid))
+                if owner := index.owner_of(stored.data):
+                    index.queue_remove(pipe, owner, stored.sid)
+            await pipe.execute()
+
+
+def session_keys(sid: str) -> tuple[str, str]:
+    """The data key and the last-seen key of session `sid` (one Cluster slot)."""
+    return f"{KEY_PREFIX}{{{sid}}}", f"{KEY_PREFIX}{{{sid}}}:seen"
+
+
+@dataclass(frozen=True)
+class StoredSession:
+    """A session as stored: its id, its data and when it was last seen."""
+
+    sid: str
+    data: dict[str, Any]
+    seen: float | None
+
+    @property
+    def created(self) -> float | None:
+        """When the session began (sign-in)."""
+        return _number(self.data.get(CREATED))
 
 
 def is_empty(session: RedisSession) -> bool:

@@ -11,12 +11,16 @@ from quart import Blueprint, redirect, request, session, url_for
 from quart.typing import ResponseReturnValue
 
 from app.errors import AppError
-from app.oidc import flows
+from app.oidc import flows, logout
+from app.sessions.interface import current_session_id
 from app.web.csrf import verify_csrf
 from app.web.redirects import safe_next
 from app.web.rendering import render_page
 
 blueprint = Blueprint("auth", __name__)
+
+USER_AGENT = "user_agent"  # the browser's User-Agent, kept at sign-in for the sessions page
+MAX_USER_AGENT = 512
 
 P = ParamSpec("P")
 
@@ -67,6 +71,7 @@ async def callback() -> ResponseReturnValue:
         if flows.is_authenticated():  # a stale or repeated callback of a signed-in browser
             return redirect(url_for("pages.home"))
         raise
+    session[USER_AGENT] = request.headers.get("User-Agent", "")[:MAX_USER_AGENT]
     return redirect(safe_next(next_path))
 
 
@@ -76,12 +81,31 @@ async def sign_out_page() -> ResponseReturnValue:
     return await render_page("sign_out.html")
 
 
-@blueprint.post("/sign-out")
-async def sign_out() -> ResponseReturnValue:
-    """Clear the server-side session, then let Logto end its own session."""
-    await verify_csrf()
+async def sign_out_response() -> ResponseReturnValue:
+    """Revoke and clear this session, then send the browser to Logto's end-session."""
     end_session_url = await flows.sign_out_url()
     session.clear()
     response = redirect(end_session_url or "/")
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@blueprint.post("/sign-out")
+async def sign_out() -> ResponseReturnValue:
+    """Clear the server-side session, then let Logto end its own session."""
+    await verify_csrf()
+    return await sign_out_response()
+
+
+@blueprint.post("/sign-out/everywhere")
+async def sign_out_everywhere() -> ResponseReturnValue:
+    """End every session of this user in this app (all workers and hosts), then this one."""
+    await verify_csrf()
+    if user := flows.current_user():
+        others = [
+            stored.sid
+            for stored in await logout.sessions_of_user(user["sub"])
+            if stored.sid != current_session_id()
+        ]
+        await logout.end_sessions(others, sub=user["sub"])
+    return await sign_out_response()
