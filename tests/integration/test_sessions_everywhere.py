@@ -1,0 +1,156 @@
+"""Signed out means signed out everywhere, through the real provider and two app hosts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from urllib.parse import urljoin
+
+import aiohttp
+import pytest
+from redis.asyncio import Redis
+
+from devstack import AppServer, LocalIdp
+from tests.auth_actions import AuthActions, Page, forms_of
+from tests.conftest import CLIENT_ID, CLIENT_SECRET
+from tests.stored_session import stored_refresh_token
+
+
+@pytest.fixture
+async def browsers() -> AsyncIterator[list[aiohttp.ClientSession]]:
+    """Three separate browser profiles (cookie jars)."""
+    sessions = [aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) for _ in "abc"]
+    yield sessions
+    for session in sessions:
+        await session.close()
+
+
+def signed_in(page: Page) -> bool:
+    """True for a page that shows the signed-in header."""
+    return page.status == 200 and 'id="sign-out"' in page.text
+
+
+async def sign_out_at_the_provider(browser: AuthActions, idp: LocalIdp) -> None:
+    """What a person does on the provider's own sign-out page."""
+    page = await browser.get(idp.sign_out_url)
+    form = forms_of(page.text)[0]
+    confirm = await browser.get(urljoin(page.url, form.action))  # a GET form
+    if forms := forms_of(confirm.text):
+        await browser.submit(confirm, forms[0])  # the logout form that submits itself
+
+
+async def eventually_signed_out(browser: AuthActions) -> bool:
+    """Poll for up to 5 s: the provider delivers the logout token as it ends its session."""
+    for _ in range(50):
+        if not signed_in(await browser.get("/")):
+            return True
+        await asyncio.sleep(0.1)
+    return False
+
+
+async def refresh_refused(idp: LocalIdp, refresh_token: str) -> bool:
+    """True when the provider refuses `refresh_token`."""
+    form = {
+        "grant_type": "refresh_token",
+        "refresh_token": refresh_token,
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+    }
+    async with aiohttp.ClientSession() as http, http.post(f"{idp.issuer}/token", data=form) as resp:
+        return resp.status == 400 and (await resp.json())["error"] == "invalid_grant"
+
+
+async def test_signing_out_at_the_provider_and_everywhere(
+    app_server: AppServer,
+    second_app_server: AppServer,
+    idp: LocalIdp,
+    redis: Redis,
+    browsers: list[aiohttp.ClientSession],
+) -> None:
+    first, second = (AuthActions(app_server.url, browser) for browser in browsers[:2])
+    third = AuthActions(second_app_server.url, browsers[2])  # another host
+    for browser in (first, second, third):
+        await browser.sign_in("everywhere")
+    first_on_other_host = AuthActions(second_app_server.url, browsers[0])
+    assert signed_in(await first_on_other_host.get("/"))
+
+    await sign_out_at_the_provider(first, idp)
+    assert await eventually_signed_out(first), "the back-channel logout ended it"
+    assert not signed_in(await first_on_other_host.get("/")), "on the other host too"
+    assert signed_in(await second.get("/")) and signed_in(await third.get("/"))
+
+    tokens = [await stored_refresh_token(redis, b.session_id() or "") for b in (second, third)]
+    page = await second.get("/sessions")
+    everywhere = next(f for f in forms_of(page.text) if f.action.endswith("/sign-out/everywhere"))
+    await second.submit(page, everywhere)
+    assert not signed_in(await second.get("/"))
+    assert not signed_in(await third.get("/")), "the session on the other host ended too"
+    for token in tokens:
+        assert await refresh_refused(idp, token)
+
+
+def handles_on(page: Page) -> list[str]:
+    """The session handles a sessions page offers to end, in page order."""
+    return [
+        form.action.split("/sessions/")[1].removesuffix("/end")
+        for form in forms_of(page.text)
+        if "/sessions/" in form.action
+    ]
+
+
+async def test_the_sessions_page_lists_exactly_this_users_sessions(
+    app_server: AppServer, browsers: list[aiohttp.ClientSession]
+) -> None:
+    mine, also_mine, someone_else = (AuthActions(app_server.url, b) for b in browsers)
+    await mine.sign_in("lister")
+    await also_mine.sign_in("lister")
+    await someone_else.sign_in("not-lister")
+    page = await mine.get("/sessions")
+    assert page.status == 200
+    assert len(handles_on(page)) == 2
+    assert page.text.count("This browser") == 1
+    assert (mine.session_id() or "-") not in page.text, "handles, never session ids"
+    assert handles_on(await someone_else.get("/sessions")) != handles_on(page)
+
+
+async def test_ending_a_session_signs_that_browser_out(
+    app_server: AppServer, browsers: list[aiohttp.ClientSession]
+) -> None:
+    here, there = (AuthActions(app_server.url, b) for b in browsers[:2])
+    await here.sign_in("ender")
+    await there.sign_in("ender")
+    page = await here.get("/sessions")
+    other = [form for form in forms_of(page.text) if "/sessions/" in form.action][1]  # 0: here
+    ended = await here.submit(page, other)
+    assert ended.url.endswith("/sessions") and len(handles_on(ended)) == 1
+    assert not signed_in(await there.get("/"))
+    assert signed_in(await here.get("/"))
+
+
+async def test_a_foreign_or_forged_handle_ends_nothing(
+    app_server: AppServer, browsers: list[aiohttp.ClientSession]
+) -> None:
+    victim, attacker = (AuthActions(app_server.url, b) for b in browsers[:2])
+    await victim.sign_in("victim")
+    await attacker.sign_in("attacker")
+    victims_handle = handles_on(await victim.get("/sessions"))[0]
+    page = await attacker.get("/sessions")
+    form = next(f for f in forms_of(page.text) if "/sessions/" in f.action)
+    for handle in (victims_handle, "0" * 32, victim.session_id() or ""):
+        form.action = f"/sessions/{handle}/end"
+        answer = await attacker.submit(page, form)
+        assert answer.status == 404, answer.text
+    assert signed_in(await victim.get("/")) and signed_in(await attacker.get("/"))
+
+
+async def test_ending_a_session_needs_the_csrf_token(
+    app_server: AppServer, browsers: list[aiohttp.ClientSession]
+) -> None:
+    here, there = (AuthActions(app_server.url, b) for b in browsers[:2])
+    await here.sign_in("csrf-checked")
+    await there.sign_in("csrf-checked")
+    page = await here.get("/sessions")
+    for form in forms_of(page.text):
+        answer = await here.submit(page, form, csrf_token="forged")
+        assert answer.status == 403
+    assert signed_in(await here.get("/")) and signed_in(await there.get("/"))
