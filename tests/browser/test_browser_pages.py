@@ -75,6 +75,7 @@ async def test_pages_fit_the_screen(
         ("profile", "/profile"),
         ("call-api", "/call-api"),
         ("organizations", "/organizations"),
+        ("sessions", "/sessions"),
     ]:
         await page.goto(path)
         overflow = await page.evaluate(
@@ -84,3 +85,20 @@ async def test_pages_fit_the_screen(
         shot = output_dir / f"{name}-{size}.png"
         await page.screenshot(path=shot, full_page=True)
         print(f"screenshot: {shot}")
+
+
+async def test_the_sessions_page_as_a_person_sees_it(
+    signed_in_browser: Page, output_dir: Path
+) -> None:
+    page = signed_in_browser
+    await page.locator("header nav").get_by_role("link", name="Sessions").click()
+    current = page.locator("li.session.current")
+    await expect(current).to_have_count(1)
+    await expect(current.locator(".this-browser")).to_have_text("This browser")
+    await expect(current.locator(".agent")).to_contain_text("Chrome")
+    await expect(current.locator(".agent")).to_contain_text("Linux")
+    await expect(current.locator(".times")).to_contain_text("Signed in")
+    await expect(page.locator("#sign-out-everywhere")).to_be_visible()
+    await page.screenshot(path=output_dir / "sessions.png", full_page=True)
+    await current.get_by_role("button", name="Sign out").click()
+    await expect(page.locator("#sign-in")).to_be_visible()
