@@ -13,6 +13,7 @@ from quart import Quart
 from redis.asyncio import Redis
 
 from app import create_app
+from app.sessions.interface import session_keys
 from devstack import LocalIdp
 from tests.conftest import CLIENT_ID, CLIENT_SECRET, make_settings
 
@@ -95,5 +96,5 @@ async def test_corrupted_session_data_never_fails(
 ) -> None:
     sid = secrets.token_urlsafe(32)
     stored = {"_created": time.time(), **data} if raw is None else raw
-    await redis.set(f"session:{sid}", raw if raw is not None else json.dumps(stored), ex=60)
+    await redis.set(session_keys(sid)[0], raw if raw is not None else json.dumps(stored), ex=60)
     await assert_no_server_error(app, f"{path}?state=x&code=y", sid)

@@ -11,14 +11,15 @@ import pytest
 from quart import Quart
 
 from app.oidc.flows import EXTENSION
+from tests.home_page import is_signed_out, signed_in_as
 from tests.hostile_provider import (
     ALL_PATHS,
     DISCOVERY,
     JWKS,
     TOKEN,
+    USER,
     USERINFO,
     HostileProvider,
-    is_signed_in,
     serving_app,
     sign_in,
     start_sign_in,
@@ -124,11 +125,11 @@ async def test_unreachable_jwks_is_a_502_page_and_retried_next_time(
     response = await client.get(await start_sign_in(client, hostile))
     text = await response.get_data(as_text=True)
     assert_page(response.status_code, text, 502, "could not be reached")
-    assert not await is_signed_in(client)
+    assert await is_signed_out(client)
     hostile.failing = set()
     status, body = await sign_in(client, hostile)
     assert status == 302, body
-    assert await is_signed_in(client)
+    assert await signed_in_as(client) == USER["name"]
 
 
 async def test_token_endpoint_refusal_is_a_400_page(
@@ -138,7 +139,7 @@ async def test_token_endpoint_refusal_is_a_400_page(
         client = app.test_client()
         status, body = await sign_in(client, hostile)
         assert_page(status, body, 400, "Sign-in failed", "invalid_client")
-        assert not await is_signed_in(client)
+        assert await is_signed_out(client)
 
 
 async def test_healthz_answers_while_a_callback_waits_for_a_slow_jwks(

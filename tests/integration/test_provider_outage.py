@@ -2,14 +2,18 @@
 
 import asyncio
 
+import pytest
 from quart import Quart
 from redis.asyncio import Redis
 
+from app.sessions.interface import session_keys
+from tests.home_page import is_signed_out, signed_in_as
 from tests.hostile_provider import (
     ALL_PATHS,
     TOKEN,
+    USER,
+    USERINFO,
     HostileProvider,
-    is_signed_in,
     serving_app,
     sign_in,
     start_sign_in,
@@ -33,7 +37,7 @@ async def test_signed_in_pages_need_no_provider(
     text = await profile.get_data(as_text=True)
     assert profile.status_code == 200
     assert "Profile of Hostile Tester" in text and 'id="user-info-error"' in text
-    assert await is_signed_in(client)
+    assert await signed_in_as(client) == USER["name"]
 
 
 async def test_sign_in_answers_502_while_the_provider_is_down(
@@ -54,7 +58,7 @@ async def test_callback_answers_502_when_the_token_endpoint_fails(
     hostile.failing = {TOKEN}
     response = await client.get(callback)
     assert response.status_code == 502
-    assert not await is_signed_in(client)
+    assert await is_signed_out(client)
 
 
 async def test_sign_out_clears_the_session_while_the_provider_is_down(
@@ -73,25 +77,40 @@ async def test_sign_out_clears_the_session_while_the_provider_is_down(
         response = await client_of_fresh.post("/sign-out", form={"csrf_token": token})
         assert response.status_code == 302 and response.headers["Location"] == "/"
         assert response.headers["Cache-Control"] == "no-store"
-        assert not await redis.exists(f"session:{session_id}")
-        assert not await is_signed_in(client_of_fresh)
+        assert not await redis.exists(*session_keys(session_id))
+        assert await is_signed_out(client_of_fresh)
 
 
 async def test_sign_out_during_a_token_refresh_is_not_undone(
     hostile_app: Quart, hostile: HostileProvider, redis: Redis
 ) -> None:
     client = hostile_app.test_client()
-    hostile.expires_in = 0  # every userinfo call needs a refresh
+    hostile.expires_in = 0  # the access token is stale at once: /profile must refresh it
     assert (await sign_in(client, hostile))[0] == 302
     session_id = session_cookie(client)
-    hostile.token_delay = 1.0
+    keys = session_keys(session_id)
+    stored_at_sign_in = await redis.get(keys[0])
+    assert stored_at_sign_in is not None and hostile.grants["refresh_token"] == 0
+    hostile.token_delay = 1.0  # the provider answers the refresh a second after it arrives
+    loop = asyncio.get_running_loop()
     profile = asyncio.create_task(client.get("/profile"))
-    for _ in range(500):  # until the refresh is at the provider (5 s at most)
+    for _ in range(500):  # until the refresh is at the provider; none in 5 s fails the test
         if hostile.grants["refresh_token"]:
             break
         await asyncio.sleep(0.01)
-    # Meanwhile another host signs the user out.
-    await redis.delete(f"session:{session_id}", f"session:{session_id}:seen")
-    await profile
-    assert not await redis.exists(f"session:{session_id}"), "the refresh did not bring it back"
-    assert not await is_signed_in(client)
+    else:
+        pytest.fail("/profile sent no refresh to the provider")
+    refresh_arrived = loop.time()
+    # Meanwhile another host signs the user out, while the refresh is in flight.
+    assert await redis.get(keys[0]) == stored_at_sign_in, "the refresh has written nothing yet"
+    await redis.delete(*keys)
+    assert not profile.done() and loop.time() - refresh_arrived < hostile.token_delay
+    response = await profile
+    text = await response.get_data(as_text=True)
+    # The refresh completed and its new access token got the userinfo...
+    assert hostile.grants["refresh_token"] == 1
+    assert response.status_code == 200 and 'id="user-info-error"' not in text, text
+    assert hostile.hits[USERINFO] == 1
+    # ...yet what the refresh saved did not bring the session back.
+    assert not await redis.exists(keys[0]), "the refresh did not bring the session back"
+    assert await is_signed_out(client)

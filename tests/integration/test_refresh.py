@@ -1,16 +1,25 @@
-"""Access-token refresh is single-flight per session across processes (tokens rotate)."""
+"""Access-token refresh: single-flight per session across processes (tokens rotate), and never
+for a session that Logto refused or that ended meanwhile."""
 
 import asyncio
+import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 import pytest
 from redis.asyncio import Redis
 
+from app.oidc.tokens import LOCK_PREFIX
+from app.sessions.interface import session_keys
 from devstack import AppServer, LocalIdp, free_port
 from tests.auth_actions import AuthActions
-from tests.conftest import provider_for, server_settings
+from tests.conftest import CLIENT_ID, CLIENT_SECRET, provider_for, server_settings
+from tests.home_page import shows_signed_out, signed_in_user
+from tests.stored_session import stored_refresh_token
 
 # Below the SDK's 60 s clock-skew margin, so every userinfo call needs a refresh.
 ACCESS_TOKEN_TTL = 30
@@ -54,6 +63,108 @@ async def test_concurrent_refreshes_in_two_processes_spend_each_refresh_token_on
     assert after.status == 200 and "Profile of Rotator" in after.text, "the grant is still alive"
 
 
-async def stored_refresh_token(redis: Redis, session_id: str) -> str:
-    stored = json.loads(await redis.get(f"session:{session_id}") or "{}")
-    return str(stored["logto.refreshToken"])
+async def test_a_refresh_logto_refuses_signs_the_session_out(
+    rotating_stack: tuple[LocalIdp, list[AppServer]],
+    http: aiohttp.ClientSession,
+    redis: Redis,
+) -> None:
+    idp, servers = rotating_stack
+    browser = AuthActions(servers[0].url, http)
+    landed = await browser.sign_in("revoked")
+    assert signed_in_user(landed.status, landed.text) == "Revoked"
+    session_id = browser.session_id() or ""
+    refresh_token = await stored_refresh_token(redis, session_id)
+    # Logto revokes the grant (the user or an admin ended it there), RFC 7009.
+    revoked = await provider_post(
+        idp, "/token/revocation", token=refresh_token, token_type_hint="refresh_token"
+    )
+    assert revoked.status == 200, revoked.body
+    refused = await provider_post(
+        idp, "/token", grant_type="refresh_token", refresh_token=refresh_token
+    )
+    assert refused.status == 400 and refused.body.get("error") == "invalid_grant", refused.body
+
+    profile = await browser.get("/profile")  # the stale access token needs a refresh: refused
+
+    assert profile.status == 401 and "Your sign-in has expired" in profile.text, profile.text
+    assert not await redis.exists(session_keys(session_id)[0]), "signed out here too"
+    home = await browser.get("/")
+    assert shows_signed_out(home.status, home.text)
+
+
+async def test_a_session_that_ends_while_its_refresh_waits_is_not_refreshed(
+    rotating_stack: tuple[LocalIdp, list[AppServer]],
+    http: aiohttp.ClientSession,
+    redis: Redis,
+    redis_url: str,
+) -> None:
+    idp, servers = rotating_stack
+    browser = AuthActions(servers[0].url, http)
+    await browser.sign_in("waiter")
+    session_id = browser.session_id() or ""
+    refresh_token = await stored_refresh_token(redis, session_id)
+    lock_name = f"{LOCK_PREFIX}{session_id}"
+    # Another worker is refreshing this session's tokens: it holds the lock.
+    lock = redis.lock(lock_name, timeout=30)
+    assert await lock.acquire(blocking=False)
+    async with commands_seen(redis_url, f"SET {lock_name} ") as app_waits_for_the_lock:
+        profile = asyncio.create_task(browser.get("/profile"))
+        async with asyncio.timeout(10):
+            await app_waits_for_the_lock.wait()  # it has read the session and needs a refresh
+        # Meanwhile the session ends (signed out on another host), then the lock is free.
+        await redis.delete(*session_keys(session_id))
+        await lock.release()
+        page = await profile
+
+    assert page.status == 401 and "Your sign-in has expired" in page.text, page.text
+    assert not await redis.exists(session_keys(session_id)[0]), "the refresh did not bring it back"
+    # The ended session spent nothing: its refresh token still works, once.
+    unspent = await provider_post(
+        idp, "/token", grant_type="refresh_token", refresh_token=refresh_token
+    )
+    assert unspent.status == 200, unspent.body
+
+
+@asynccontextmanager
+async def commands_seen(redis_url: str, prefix: str) -> AsyncIterator[asyncio.Event]:
+    """An event set once Redis receives a command starting with `prefix` (via MONITOR)."""
+    client = Redis.from_url(redis_url, decode_responses=True)
+    seen = asyncio.Event()
+    try:
+        async with client.monitor() as monitor:
+
+            async def watch() -> None:
+                async for command in monitor.listen():
+                    if command["command"].upper().startswith(prefix.upper()):
+                        seen.set()
+                        return
+
+            watcher = asyncio.create_task(watch())
+            try:
+                yield seen
+            finally:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
+    finally:
+        await client.aclose()
+
+
+@dataclass
+class ProviderAnswer:
+    """The provider's status and JSON answer."""
+
+    status: int
+    body: dict[str, Any]
+
+
+async def provider_post(idp: LocalIdp, path: str, **form: str) -> ProviderAnswer:
+    """POST `form` to the provider's /oidc`path` as the app's client (client_secret_post)."""
+    credentials = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{idp.issuer}{path}", data={**credentials, **form}) as response,
+    ):
+        text = await response.text()
+        body = json.loads(text) if text.strip().startswith("{") else {"text": text}
+        return ProviderAnswer(response.status, body)

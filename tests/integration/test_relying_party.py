@@ -15,10 +15,10 @@ from redis.asyncio import Redis
 from devstack import LocalIdp
 from tests.auth_actions import AuthActions
 from tests.conftest import CLIENT_ID, CLIENT_SECRET
+from tests.home_page import is_signed_out
 from tests.hostile_provider import (
     REVOCATION,
     HostileProvider,
-    is_signed_in,
     sign_in,
 )
 from tests.stored_session import stored_refresh_token
@@ -53,7 +53,7 @@ async def test_id_token_without_this_sign_ins_nonce_is_refused(
     status, body = await sign_in(client, hostile)
     assert status == 400, body
     assert "nonce" in html.unescape(body) and "Traceback" not in body
-    assert not await is_signed_in(client)
+    assert await is_signed_out(client)
 
 
 async def test_userinfo_about_another_user_is_refused(
@@ -87,7 +87,7 @@ async def test_sign_out_revokes_the_refresh_token_and_hints_the_id_token(
     assert [(form["token"], form["token_type_hint"]) for form in hostile.revoked] == [
         (issued["refresh_token"], "refresh_token")
     ]
-    assert not await is_signed_in(client)
+    assert await is_signed_out(client)
 
 
 async def test_sign_out_completes_locally_when_revocation_fails(
@@ -99,7 +99,7 @@ async def test_sign_out_completes_locally_when_revocation_fails(
     with caplog.at_level(logging.WARNING):
         status, location = await post_sign_out(client)
     assert status == 302 and "/session/end?" in location
-    assert not await is_signed_in(client)
+    assert await is_signed_out(client)
     assert any("revoke" in record.getMessage() for record in caplog.records)
 
 

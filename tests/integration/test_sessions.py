@@ -10,6 +10,7 @@ from quart import Quart
 from quart.typing import TestClientProtocol as QuartClient
 from redis.asyncio import Redis
 
+from app.sessions.interface import session_keys
 from tests.conftest import make_settings
 from tests.storage_routes import body, serving_storage_app, session_cookie
 
@@ -41,63 +42,63 @@ async def test_made_up_session_id_is_never_adopted(app: Quart, redis: Redis) -> 
     await body(client, "/_test/set/idToken/a-token")
     issued = session_cookie(client)
     assert issued != planted
-    assert not await redis.exists(f"session:{planted}")
-    assert await redis.exists(f"session:{issued}")
+    assert not await redis.exists(session_keys(planted)[0])
+    assert await redis.exists(session_keys(issued)[0])
 
 
 async def test_reading_a_session_writes_nothing(app: Quart, redis: Redis) -> None:
     client, sid = await signed_in_session(app)
-    data_before = await redis.get(f"session:{sid}")
-    seen_before = await redis.get(f"session:{sid}:seen")
+    data_before = await redis.get(session_keys(sid)[0])
+    seen_before = await redis.get(session_keys(sid)[1])
     for _ in range(3):
         assert await body(client, "/_test/get/idToken") == "a-token"
-    assert await redis.get(f"session:{sid}") == data_before
-    assert await redis.get(f"session:{sid}:seen") == seen_before
+    assert await redis.get(session_keys(sid)[0]) == data_before
+    assert await redis.get(session_keys(sid)[1]) == seen_before
 
 
 async def test_a_request_after_a_minute_refreshes_only_last_seen_and_ttl(
     app: Quart, redis: Redis
 ) -> None:
     client, sid = await signed_in_session(app)
-    data_before = await redis.get(f"session:{sid}")
-    await redis.set(f"session:{sid}:seen", time.time() - 120, ex=100)
-    await redis.expire(f"session:{sid}", 100)
+    data_before = await redis.get(session_keys(sid)[0])
+    await redis.set(session_keys(sid)[1], time.time() - 120, ex=100)
+    await redis.expire(session_keys(sid)[0], 100)
     assert await body(client, "/_test/get/idToken") == "a-token"
-    seen = float(await redis.get(f"session:{sid}:seen") or 0)
+    seen = float(await redis.get(session_keys(sid)[1]) or 0)
     assert time.time() - seen < 5
-    assert await redis.get(f"session:{sid}") == data_before, "data not rewritten"
-    assert IDLE - 10 < await redis.ttl(f"session:{sid}") <= IDLE
+    assert await redis.get(session_keys(sid)[0]) == data_before, "data not rewritten"
+    assert IDLE - 10 < await redis.ttl(session_keys(sid)[0]) <= IDLE
 
 
 async def test_ttl_mirrors_the_idle_timeout(app: Quart, redis: Redis) -> None:
     _, sid = await signed_in_session(app)
-    for key in (f"session:{sid}", f"session:{sid}:seen"):
+    for key in (session_keys(sid)[0], session_keys(sid)[1]):
         assert IDLE - 10 < await redis.ttl(key) <= IDLE
 
 
 async def test_ttl_never_outlives_the_absolute_lifetime(app: Quart, redis: Redis) -> None:
     client, sid = await signed_in_session(app)
-    data = json.loads(await redis.get(f"session:{sid}") or "{}")
+    data = json.loads(await redis.get(session_keys(sid)[0]) or "{}")
     data["_created"] = time.time() - LIFETIME + 600  # ten minutes left
-    await redis.set(f"session:{sid}", json.dumps(data))
+    await redis.set(session_keys(sid)[0], json.dumps(data))
     await body(client, "/_test/set/refreshToken/changed")
-    assert 500 < await redis.ttl(f"session:{sid}") <= 600
+    assert 500 < await redis.ttl(session_keys(sid)[0]) <= 600
 
 
 async def test_idle_session_is_over(app: Quart, redis: Redis) -> None:
     client, sid = await signed_in_session(app)
-    await redis.set(f"session:{sid}:seen", time.time() - IDLE - 1)
+    await redis.set(session_keys(sid)[1], time.time() - IDLE - 1)
     assert await body(client, "/_test/get/idToken") == "<none>"
-    assert not await redis.exists(f"session:{sid}")
+    assert not await redis.exists(session_keys(sid)[0])
 
 
 async def test_session_past_its_lifetime_is_over(app: Quart, redis: Redis) -> None:
     client, sid = await signed_in_session(app)
-    data = json.loads(await redis.get(f"session:{sid}") or "{}")
+    data = json.loads(await redis.get(session_keys(sid)[0]) or "{}")
     data["_created"] = time.time() - LIFETIME - 1
-    await redis.set(f"session:{sid}", json.dumps(data))
+    await redis.set(session_keys(sid)[0], json.dumps(data))
     assert await body(client, "/_test/get/idToken") == "<none>"
-    assert not await redis.exists(f"session:{sid}")
+    assert not await redis.exists(session_keys(sid)[0])
 
 
 @pytest.mark.parametrize(
@@ -106,7 +107,7 @@ async def test_session_past_its_lifetime_is_over(app: Quart, redis: Redis) -> No
 )
 async def test_corrupt_stored_session_starts_afresh(app: Quart, redis: Redis, stored: str) -> None:
     client, sid = await signed_in_session(app)
-    await redis.set(f"session:{sid}", stored)
+    await redis.set(session_keys(sid)[0], stored)
     assert await body(client, "/_test/get/idToken") == "<none>"
     home = await client.get("/")
     assert home.status_code == 200

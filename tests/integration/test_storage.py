@@ -6,6 +6,7 @@ import pytest
 from quart import Quart
 from redis.asyncio import Redis
 
+from app.sessions.interface import session_keys
 from tests.conftest import make_settings
 from tests.storage_routes import body, serving_storage_app, session_cookie
 
@@ -24,7 +25,7 @@ async def test_values_round_trip_through_redis(storage_app: Quart, redis: Redis)
     assert await body(client, "/_test/get/idToken") == "eyJ.token.value"
 
     session_id = session_cookie(client)
-    stored = await redis.get(f"session:{session_id}")
+    stored = await redis.get(session_keys(session_id)[0])
     assert stored is not None and "eyJ.token.value" in stored
     assert "eyJ" not in session_id, "the browser holds only an opaque id"
     assert len(session_id) >= 43, "at least 256 bits of url-safe base64"
@@ -36,7 +37,7 @@ async def test_delete_removes_the_value(storage_app: Quart, redis: Redis) -> Non
     await body(client, "/_test/set/idToken/it-1")
     await body(client, "/_test/delete/refreshToken")
     assert await body(client, "/_test/get/refreshToken") == "<none>"
-    stored = await redis.get(f"session:{session_cookie(client)}")
+    stored = await redis.get(session_keys(session_cookie(client))[0])
     assert stored is not None and "rt-1" not in stored and "it-1" in stored
 
 

@@ -1,18 +1,24 @@
 """Settings: defaults, derived values and the production check."""
 
+from pathlib import Path
+
 import pytest
 
 from app.config import REQUIRED_IN_PRODUCTION, Settings, SettingsError, load_settings
 
 
-def test_development_defaults_point_at_the_local_provider(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in REQUIRED_IN_PRODUCTION:
-        monkeypatch.delenv(name, raising=False)
-    settings = Settings(_env_file=None)
+def test_development_defaults_point_at_the_local_provider() -> None:
+    settings = Settings()  # the environment and `.env` as unit tests see them: empty
     assert settings.logto_endpoint == "http://localhost:3001"
     assert settings.base_url == "http://localhost:3000"
     assert not settings.uses_https
     assert len(settings.secret_key()) >= 32
+
+
+def test_dotenv_of_the_working_directory_is_read(isolated_settings: Path) -> None:
+    (isolated_settings / ".env").write_text("LOGTO_APP_ID=from-dotenv\nREDIS_TIMEOUT=0.5\n")
+    settings = load_settings()
+    assert settings.logto_app_id == "from-dotenv" and settings.REDIS_TIMEOUT == 0.5
 
 
 def test_endpoint_is_normalised() -> None:
@@ -31,8 +37,6 @@ def test_secrets_do_not_appear_in_repr() -> None:
 
 
 def test_production_names_every_missing_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in REQUIRED_IN_PRODUCTION:
-        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.setenv("LOGTO_APP_ID", "an-app")
     with pytest.raises(SettingsError) as raised:
