@@ -9,10 +9,10 @@ from typing import Any
 import aiohttp
 from redis.asyncio import Redis
 
+from app.sessions.interface import session_keys
 from benchmarks.flows import FlowError, new_client
 from tests.auth_actions import AuthActions
 
-APP_PREFIX = "session:"
 PEER_PREFIX = "peer:"
 COOKIE = "session"
 USERNAME = "bench"
@@ -31,7 +31,7 @@ class Sessions:
 
     def app_keys(self) -> list[str]:
         """The Redis keys the app keeps for its session."""
-        return [f"{APP_PREFIX}{self.app}", f"{APP_PREFIX}{self.app}:seen"]
+        return list(session_keys(self.app))
 
     def peer_keys(self) -> list[str]:
         """The Redis key the peer keeps for its session."""
@@ -46,7 +46,7 @@ async def sign_in_both(app_url: str, peer_url: str, redis_url: str) -> Sessions:
         sid = auth.session_id()
         if sid is None or 'id="sign-out"' not in landed.text:
             raise FlowError(f"could not sign in to the app (ended on {landed.url})")
-    data, size = await _stored(redis_url, f"{APP_PREFIX}{sid}")
+    data, size = await _stored(redis_url, session_keys(sid)[0])
     sessions = Sessions(app=sid, peer=await _seed_peer(peer_url, data, size))
     for url, which in ((app_url, "app"), (peer_url, "peer")):
         await check_signed_in(url, sessions.cookie(which))
