@@ -36,7 +36,7 @@ SCENARIOS = (
         "app: GET /sign-in (302)",
         "app",
         "/sign-in",
-        note="no cookie: stores a new session with a sign-in transaction each time",
+        note="no cookie: the pending sign-in goes to an encrypted cookie, nothing to Redis",
     ),
 )
 
