@@ -13,7 +13,7 @@ from app.web import api, auth, backchannel, errors, headers, health, pages, rend
 from app.web.csrf import csrf_token
 
 MAX_BODY = 64 * 1024  # bytes: every form and logout token here is far smaller
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+TEMPLATES = Path(__file__).resolve().parent / "templates"  # a link to templates/ in a checkout
 
 
 def create_app(settings: Settings | None = None) -> Quart:
