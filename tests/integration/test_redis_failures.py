@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import html
 import logging
 from collections.abc import AsyncIterator, Iterator
@@ -89,8 +88,9 @@ async def test_a_session_write_that_fails_after_the_view_ran_is_the_outage_page(
             await redis.client_unpause()
         finally:
             await redis.aclose()
-        await asyncio.sleep(0)
-        assert await body(client, "/_test/get/idToken") == "before", "the failed write lost nothing"
+        # The write timed out on our side; Redis may still apply it once unpaused. Either way
+        # the session is whole: the old value or the new one, never lost or signed out.
+        assert await body(client, "/_test/get/idToken") in {"before", "during"}
 
 
 async def test_readiness_names_no_internal_address(app_without_redis: Quart) -> None:
