@@ -6,7 +6,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from benchmarks import report
+from benchmarks import cluster, report
 from benchmarks.flows import FlowError
 from benchmarks.options import Options, parse_options
 from benchmarks.profile import profile
@@ -24,6 +24,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ensure_wrk()
         if options.profile:
             profile(options)
+        elif options.cluster:
+            cluster.compare(options)
         else:
             _benchmark(options)
     except (ProcessError, WrkError, FlowError) as error:

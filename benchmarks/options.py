@@ -31,6 +31,7 @@ class Options:
     out: Path
     quick: bool
     profile: bool
+    cluster: bool
 
 
 def parse_options(argv: Sequence[str] | None = None) -> Options:
@@ -53,10 +54,17 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         flow_clients=args.flow_clients,
         flow_duration=args.flow_duration,
         probe_requests=args.probe_requests,
-        out=args.out or RESULTS / ("profile.txt" if args.profile else "latest.json"),
+        out=args.out or RESULTS / _default_out(args.profile, args.cluster),
         quick=args.quick,
         profile=args.profile,
+        cluster=args.cluster,
     )
+
+
+def _default_out(profile: bool, cluster: bool) -> str:
+    if profile:
+        return "profile.txt"
+    return "cluster.json" if cluster else "latest.json"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -81,11 +89,16 @@ def _parser() -> argparse.ArgumentParser:
     add(
         "--out",
         type=Path,
-        help="file to write (default benchmarks/results/latest.json, or profile.txt)",
+        help="file to write (default benchmarks/results/latest.json, cluster.json or profile.txt)",
     )
     add(
         "--profile",
         action="store_true",
         help="instead: profile signed-in GET / on 1 worker with pyinstrument",
+    )
+    add(
+        "--cluster",
+        action="store_true",
+        help="instead: signed-in GET / with sessions in a Redis Cluster vs in one Redis",
     )
     return parser

@@ -9,12 +9,17 @@ on its own; the INFO calls themselves are taken off.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
 Request = Callable[[], Awaitable[None]]
+# The probe's own INFO, and the acknowledgements a Cluster's replicas send their primary
+# every second (a replica's REPLCONF ACK is also a read event: rare, so the typical count
+# of round trips per request is unaffected).
+NOT_COUNTED = frozenset({"info", "replconf"})
 WRITES = frozenset(
     {"set", "setex", "psetex", "mset", "getex", "getdel", "del", "unlink", "expire", "pexpire"}
     | {"expireat", "pexpireat", "persist", "hset", "hdel", "incr", "incrby", "rename"}
@@ -62,22 +67,37 @@ class SessionBytes:
         return sum(self.memory.values())
 
 
-async def count(redis_url: str, request: Request, times: int) -> RedisTraffic:
-    """Make `request` `times` times in a row; count each one's round trips and commands."""
+async def count(redis_url: str | Sequence[str], request: Request, times: int) -> RedisTraffic:
+    """Make `request` `times` times in a row; count each one's round trips and commands.
+
+    Several URLs (a Cluster's primaries, each on its own) are counted together.
+    """
+    urls = [redis_url] if isinstance(redis_url, str) else list(redis_url)
     trips: Counter[int] = Counter()
     commands: Counter[str] = Counter()
     wrote = 0
-    async with Redis.from_url(redis_url) as redis:
-        before = await _snapshot(redis)
+    async with AsyncExitStack() as stack:
+        nodes = [await stack.enter_async_context(Redis.from_url(url)) for url in urls]
+        before = await _snapshots(nodes)
         for _ in range(times):
             await request()
-            after = await _snapshot(redis)
+            after = await _snapshots(nodes)
             reads, calls = _difference(before, after)
-            trips[reads] += 1
+            trips[reads - (len(nodes) - 1)] += 1  # an INFO on each node, not just one
             commands.update(calls)
             wrote += any(name in WRITES for name in calls)
             before = after
     return RedisTraffic(times, dict(sorted(trips.items())), dict(commands), wrote)
+
+
+async def _snapshots(nodes: list[Redis]) -> Snapshot:
+    """The sum of every node's snapshot."""
+    reads, calls = 0, Counter[str]()
+    for node in nodes:
+        snapshot = await _snapshot(node)
+        reads += snapshot.reads
+        calls.update(snapshot.calls)
+    return Snapshot(reads, dict(calls))
 
 
 async def session_bytes(redis_url: str, keys: list[str]) -> SessionBytes:
@@ -103,6 +123,6 @@ def _difference(before: Snapshot, after: Snapshot) -> tuple[int, dict[str, int]]
     calls = {
         name: total - before.calls.get(name, 0)
         for name, total in after.calls.items()
-        if name != "info" and total != before.calls.get(name, 0)
+        if name not in NOT_COUNTED and total != before.calls.get(name, 0)
     }
     return after.reads - before.reads - 1, calls

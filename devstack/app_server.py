@@ -26,6 +26,7 @@ class AppServer(ManagedProcess):
         procfile: Path = PROCFILE,
         echo_prefix: str | None = None,
         timeout: float = 30.0,
+        keep_lines: int = 40,
     ) -> None:
         self.port = free_port() if port is None else port
         env = {
@@ -45,6 +46,7 @@ class AppServer(ManagedProcess):
             ready=self.answers_healthz,
             timeout=timeout,
             echo_prefix=echo_prefix,
+            keep_lines=keep_lines,
         )
 
     @property

@@ -7,9 +7,12 @@ from collections.abc import Iterable
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from quart import current_app
+
+from app.sessions.redis import RedisUrlError, parse_redis_url
 
 # Values that match the local identity provider started by `scripts/run`.
 DEV_LOGTO_ENDPOINT = "http://localhost:3001"
@@ -58,11 +61,34 @@ class Settings(BaseSettings):
     LOGTO_RESOURCES: str | None = None
     API_RESOURCE: str | None = None
     API_URL: str | None = None
+    METRICS_TOKEN: SecretStr | None = None
+    LOG_FORMAT: Literal["text", "json"] | None = None
+    ACCESS_LOG: bool = False
+
+    @field_validator("ACCESS_LOG", mode="before")
+    @classmethod
+    def _blank_is_off(cls, value: object) -> object:
+        return value or False  # ACCESS_LOG= (empty) is off, as the Procfile always read it
+
+    @field_validator("REDIS_URL")
+    @classmethod
+    def _redis_url_is_usable(cls, value: str | None) -> str | None:
+        if value:
+            try:
+                parse_redis_url(value)
+            except RedisUrlError as error:  # one line that says why, without the password
+                raise PydanticCustomError("redis_url", "{reason}", {"reason": str(error)}) from None
+        return value
 
     @property
     def is_production(self) -> bool:
         """True when the app must refuse unsafe defaults."""
         return self.APP_ENV == "production"
+
+    @property
+    def log_format(self) -> Literal["text", "json"]:
+        """LOG_FORMAT, else json in production and text elsewhere."""
+        return self.LOG_FORMAT or ("json" if self.is_production else "text")
 
     @property
     def base_url(self) -> str:

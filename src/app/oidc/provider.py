@@ -10,6 +10,7 @@ from logto import LogtoException, OidcProviderMetadata
 
 from app.config import Settings
 from app.errors import AppError
+from app.observability.metrics import provider_request
 
 URL_FIELDS = (
     "authorization_endpoint",
@@ -62,29 +63,34 @@ class ProviderHttp:
             raise RuntimeError("The provider session opens when the app starts serving.")
         return self._session
 
-    async def document(self, url: str) -> Any:
+    async def document(self, url: str, endpoint: str | None = None) -> Any:
         """The JSON document at `url` (discovery, JWKS); an error status raises ClientError."""
-        async with self.session.get(url) as response:
-            response.raise_for_status()
-            return await response.json()
+        with provider_request(url, endpoint):
+            async with self.session.get(url) as response:
+                response.raise_for_status()
+                return await response.json()
 
-    async def sdk_request(self, method: str, url: str, **kwargs: Any) -> Any:
+    async def sdk_request(
+        self, method: str, url: str, endpoint: str | None = None, **kwargs: Any
+    ) -> Any:
         """The JSON answer to a token or userinfo request.
 
         A refusal (4xx) raises LogtoException(body) as in the SDK; a provider failure (5xx)
         raises ClientResponseError, shown as the 502 page rather than as a failed sign-in.
         """
-        async with self.session.request(method, url, **kwargs) as response:
-            if response.status >= 500:
-                response.raise_for_status()
-            if response.status != 200:
-                raise LogtoException(await response.text())
-            return await response.json()
+        with provider_request(url, endpoint):
+            async with self.session.request(method, url, **kwargs) as response:
+                if response.status >= 500:
+                    response.raise_for_status()
+                if response.status != 200:
+                    raise LogtoException(await response.text())
+                return await response.json()
 
     async def revoke(self, url: str, form: dict[str, str]) -> None:
         """Post an RFC 7009 revocation; any answer but 200 raises ClientResponseError."""
-        async with self.session.post(url, data=form) as response:
-            response.raise_for_status()
+        with provider_request(url, "revocation"):
+            async with self.session.post(url, data=form) as response:
+                response.raise_for_status()
 
 
 async def fetch_metadata(http: ProviderHttp, endpoint: str) -> ProviderMetadata:

@@ -21,6 +21,7 @@ from quart import current_app, session
 
 from app.config import current_settings
 from app.errors import AppError
+from app.observability.metrics import counts_refreshes
 from app.sessions.interface import current_session_id, redis_client, session_interface
 from app.storage import KEY_PREFIX, USER_KEY, remember_user
 
@@ -74,6 +75,7 @@ async def organization_token(client: LogtoClient, organization_id: str) -> str:
     return await access_token(client, buildOrganizationUrn(organization_id))
 
 
+@counts_refreshes
 async def _refresh(client: LogtoClient, resource: str) -> str:
     try:
         token = await client.getAccessToken(resource)

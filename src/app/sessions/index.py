@@ -18,8 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from redis.asyncio import Redis
-
+from app.sessions.redis import RedisClient
 from app.storage import USER_KEY
 
 USER_PREFIX = "sessions:user:"
@@ -80,7 +79,7 @@ def queue_remove(pipe: Any, owner: Owner, sid: str) -> None:
         pipe.zrem(key, sid)
 
 
-async def live_members(redis: Redis, key: str) -> list[str]:
+async def live_members(redis: RedisClient, key: str) -> list[str]:
     """The session ids an index lists whose time has not passed."""
     members = await redis.zrangebyscore(key, time.time(), "+inf")
     return [str(member) for member in members]

@@ -21,14 +21,13 @@ from quart import Quart, Response, session
 from quart.wrappers import BaseRequestWebsocket
 from quart_session.sessions import RedisSession
 from quart_session.sessions import RedisSessionInterface as BaseRedisSessionInterface
-from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from app.config import Settings
 from app.errors import redis_unavailable
+from app.observability.metrics import redis_errors
 from app.sessions import index
+from app.sessions.redis import RedisClient, create_redis, uses_cluster
 from app.web.errors import replace_with_error
 
 KEY_PREFIX = "session:"
@@ -100,6 +99,7 @@ class RedisSessionInterface(BaseRedisSessionInterface):  # type: ignore[misc]
         try:
             blob, seen = await self._mget(self.keys(sid))
         except RedisError as error:
+            redis_errors.labels("open_session").inc()
             app.logger.warning("Redis unavailable while opening a session: %s", error)
             unavailable = self.fresh()
             setattr(unavailable, UNAVAILABLE, True)
@@ -120,6 +120,11 @@ class RedisSessionInterface(BaseRedisSessionInterface):  # type: ignore[misc]
     async def _mget(self, keys: tuple[str, str]) -> list[str | None]:
         # The same MGET as `self.backend.mget`, on a pooled connection directly: redis-py's
         # command wrappers (retry, observability, callbacks) cost ~10% of a signed-in page.
+        # A Cluster client has a pool per node and must route by slot: its own MGET (the
+        # two keys share a hash tag, so one slot, one node, one round trip).
+        if uses_cluster(self.backend):
+            found: list[str | None] = await self.backend.mget(keys)
+            return found
         pool = self.backend.connection_pool
         conn = await pool.get_connection()
         try:
@@ -168,6 +173,7 @@ class RedisSessionInterface(BaseRedisSessionInterface):  # type: ignore[misc]
         try:
             await self._write(app, session, response)
         except RedisError as error:
+            redis_errors.labels("save_session").inc()
             app.logger.warning("Redis unavailable while saving a session: %s", error)
             if response is not None:
                 await replace_with_error(response, redis_unavailable())
@@ -250,10 +256,12 @@ class RedisSessionInterface(BaseRedisSessionInterface):  # type: ignore[misc]
         """The stored sessions among `sids` (one pipeline of single-key reads)."""
         async with self.backend.pipeline(transaction=False) as pipe:
             for sid in sids:
-                pipe.mget(self.keys(sid))
+                data_key, seen_key = self.keys(sid)
+                pipe.get(data_key).get(seen_key)  # a Cluster pipeline refuses MGET
             answers = await pipe.execute()
         found = []
-        for sid, (blob, seen) in zip(sids, answers, strict=True):
+        pairs = zip(answers[::2], answers[1::2], strict=True)
+        for sid, (blob, seen) in zip(sids, pairs, strict=True):
             if (data := self._decode(app, blob)) is not None:
                 found.append(StoredSession(sid, data, _number(seen)))
         return found
@@ -305,17 +313,6 @@ def _number(value: object) -> float | None:
     return None
 
 
-def create_redis(settings: Settings) -> Redis:
-    """A pooled Redis client whose every call fails within REDIS_TIMEOUT."""
-    return Redis.from_url(
-        settings.redis_url,
-        decode_responses=True,
-        socket_timeout=settings.REDIS_TIMEOUT,
-        socket_connect_timeout=settings.REDIS_TIMEOUT,
-        retry=Retry(NoBackoff(), 0),
-    )
-
-
 def configure(app: Quart, settings: Settings) -> None:
     """Set the session cookie: __Host- prefixed and Secure under https, HttpOnly, Lax."""
     app.config.update(
@@ -349,9 +346,9 @@ def init_app(app: Quart, settings: Settings) -> None:
             raise redis_unavailable()
 
 
-def redis_client(app: Quart) -> Redis:
-    """The app's Redis client (available while serving)."""
-    client: Redis = app.extensions["redis"]
+def redis_client(app: Quart) -> RedisClient:
+    """The app's Redis client (available while serving): standalone, Sentinel or Cluster."""
+    client: RedisClient = app.extensions["redis"]
     return client
 
 

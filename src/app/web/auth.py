@@ -11,6 +11,7 @@ from quart import Blueprint, redirect, request, session, url_for
 from quart.typing import ResponseReturnValue
 
 from app.errors import AppError
+from app.observability import metrics
 from app.oidc import flows, logout
 from app.sessions.interface import current_session_id
 from app.web.csrf import verify_csrf
@@ -46,7 +47,9 @@ async def _start(interaction_mode: InteractionMode | None) -> ResponseReturnValu
     target = safe_next(request.args.get("next"))
     if flows.is_authenticated():
         return redirect(target)
-    return redirect(await flows.sign_in_url(interaction_mode, target))
+    url = await flows.sign_in_url(interaction_mode, target)
+    metrics.sign_ins_started.labels("sign_up" if interaction_mode == "signUp" else "sign_in").inc()
+    return redirect(url)
 
 
 @blueprint.get("/sign-in")
@@ -67,10 +70,12 @@ async def callback() -> ResponseReturnValue:
     args = request.args
     try:
         next_path = await flows.complete_sign_in(request.url, args.get("state"), args.get("iss"))
-    except AppError:
+    except AppError as error:
+        metrics.sign_in_failed(error)
         if flows.is_authenticated():  # a stale or repeated callback of a signed-in browser
             return redirect(url_for("pages.home"))
         raise
+    metrics.sign_ins_completed.inc()
     session[USER_AGENT] = request.headers.get("User-Agent", "")[:MAX_USER_AGENT]
     return redirect(safe_next(next_path))
 

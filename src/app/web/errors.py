@@ -10,6 +10,7 @@ from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 
 from app.errors import TITLES, AppError, redis_unavailable
+from app.observability.metrics import redis_errors
 from app.web.rendering import render_page
 
 # Routes that answer JSON, so their errors are JSON too (called by programs, not people).
@@ -67,6 +68,7 @@ def init_app(app: Quart) -> None:
 
     @app.errorhandler(RedisError)
     async def handle_redis_error(error: RedisError) -> ResponseReturnValue:
+        redis_errors.labels("request").inc()
         app.logger.warning("Redis unavailable: %s", error)
         return await render_error(redis_unavailable())
 

@@ -6,6 +6,7 @@ from quart import Blueprint, current_app
 from quart.typing import ResponseReturnValue
 from redis.exceptions import RedisError
 
+from app.observability.metrics import redis_errors
 from app.sessions.interface import redis_client
 
 blueprint = Blueprint("health", __name__)
@@ -23,6 +24,7 @@ async def readyz() -> ResponseReturnValue:
     try:
         await redis_client(current_app).ping()
     except RedisError as error:
+        redis_errors.labels("readyz").inc()
         # The detail (host, port, error) goes to the log only: probes may be public.
         current_app.logger.warning("Readiness: Redis unavailable: %s", error)
         return {"status": "unavailable", "redis": "unavailable"}, 503, {"Retry-After": "5"}
