@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
+from prometheus_client import REGISTRY
 from quart import Quart
 from quart.typing import TestClientProtocol as QuartClient
 from redis.asyncio import Redis
@@ -209,3 +210,19 @@ async def test_a_flood_of_invalid_tokens_costs_no_redis_memory(
             assert await redis.dbsize() == before
     finally:
         await redis.aclose()
+
+
+def backchannel_count(result: str) -> float:
+    """The back-channel logouts counted so far with `result` (this process's registry)."""
+    value = REGISTRY.get_sample_value("backchannel_logouts_total", {"result": result})
+    return value or 0.0
+
+
+async def test_back_channel_logouts_are_counted(
+    hostile_app: Quart, hostile: HostileProvider
+) -> None:
+    ok, refused = backchannel_count("ok"), backchannel_count("refused")
+    await signed_in_client(hostile_app, hostile)
+    await post_logout(hostile_app, {"logout_token": logout_token(aud="not-us")(hostile)})
+    await post_logout(hostile_app, {"logout_token": logout_token()(hostile)})
+    assert (backchannel_count("ok"), backchannel_count("refused")) == (ok + 1, refused + 1)

@@ -14,6 +14,7 @@ from quart import Blueprint, current_app, request
 from quart.typing import ResponseReturnValue
 
 from app.errors import AppError
+from app.observability import metrics
 from app.oidc import logout
 
 blueprint = Blueprint("backchannel", __name__)
@@ -22,6 +23,7 @@ blueprint = Blueprint("backchannel", __name__)
 def refused(reason: str) -> AppError:
     """The 400 answer for a logout request that ends nothing."""
     current_app.logger.info("Back-channel logout refused: %s", reason)
+    metrics.backchannel_logouts.labels("refused").inc()
     return AppError(400, reason, code="invalid_request")
 
 
@@ -43,4 +45,5 @@ async def backchannel_logout() -> ResponseReturnValue:
         await logout.sessions_for_logout(claims), sub=claims.get("sub")
     )
     current_app.logger.info("Back-channel logout ended %d session(s)", ended)
+    metrics.backchannel_logouts.labels("ok").inc()
     return {"ended": ended}
