@@ -35,6 +35,8 @@ SECRET = "configured-secret-value"
         (f"id_token_hint={JWT}", JWT),
         (f"token {JWT} refused", JWT),
         ("Authorization: Bearer abc.def-ghi", "abc.def-ghi"),
+        ("AUTHORIZATION: BEARER abc.def-ghi", "abc.def-ghi"),
+        ("Authorization: Basic dXNlcjpwYXNz", "dXNlcjpwYXNz"),
         ("GET /callback?code=the-code&state=the-state HTTP/1.1", "the-code"),
         ("GET /callback?code=the-code&state=the-state HTTP/1.1", "the-state"),
         ("Cookie: session=short-session-id; other=1", "short-session-id"),
