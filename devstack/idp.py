@@ -24,6 +24,23 @@ ORGANIZATIONS_RESOURCE = "urn:logto:resource:organizations"
 ORGANIZATION_PERMISSIONS = ("read:billing", "manage:billing", "invite:member")
 # The scopes of the provider's default API resource, which the dev command uses too.
 API_SCOPES = ("read:profile", "write:profile")
+# Logto's Account Center field controls (AccountCenterControlValue) and the fields it knows.
+FIELD_CONTROLS = ("Off", "ReadOnly", "Edit")
+ACCOUNT_CENTER_FIELDS = (
+    "name",
+    "avatar",
+    "profile",
+    "email",
+    "phone",
+    "password",
+    "username",
+    "social",
+    "customData",
+    "mfa",
+    "passkey",
+    "session",
+    "trustedDevice",
+)
 
 
 class LocalIdp(ManagedProcess):
@@ -42,16 +59,31 @@ class LocalIdp(ManagedProcess):
         api_resources: Mapping[str, Sequence[str]] | None = None,
         backchannel_logout_uri: str | None = None,
         organizations: bool = True,
+        par: bool = True,
+        account_center: bool = True,
+        account_center_fields: Mapping[str, str] | None = None,
+        auth_time_offset: int = 0,
         idp_dir: Path = IDP_DIR,
         echo_prefix: str | None = None,
         timeout: float = 30.0,
     ) -> None:
+        """Configure (not start) the provider; see local-idp/README.md for every setting.
+
+        `par`: announce and serve pushed authorization requests at /oidc/request.
+        `account_center`: Logto's Account Center on (the Account API answers) or off (every
+        call is a 400 `account_center.not_enabled`). `account_center_fields`: field controls
+        ("Off", "ReadOnly", "Edit") over the defaults (name and avatar Edit; username, email
+        and phone ReadOnly). `auth_time_offset`: seconds taken off every sign-in's auth_time
+        unless the sign-in sets its own `auth_age`. All but `par` can change at run time
+        through `account_center_url` and `auth_time_url`.
+        """
         self.port = free_port() if port is None else port
         self.endpoint = (public_url or f"http://{LOOPBACK}:{self.port}").rstrip("/")
         self.client_id = client_id
         self.client_secret = client_secret
         self.api_resources = dict(api_resources) if api_resources is not None else None
         self.backchannel_logout_uri = backchannel_logout_uri
+        self.par = par
         self.idp_dir = idp_dir
         env = {
             **os.environ,
@@ -63,6 +95,10 @@ class LocalIdp(ManagedProcess):
             "IDP_REDIRECT_URIS": ",".join(redirect_uris),
             "IDP_POST_LOGOUT_REDIRECT_URIS": ",".join(post_logout_redirect_uris),
             "IDP_ORGANIZATIONS": "on" if organizations else "off",
+            "IDP_PAR": "on" if par else "off",
+            "IDP_ACCOUNT_CENTER": "on" if account_center else "off",
+            "IDP_ACCOUNT_CENTER_FIELDS": account_center_fields_setting(account_center_fields or {}),
+            "IDP_AUTH_TIME_OFFSET": str(_seconds(auth_time_offset, "auth_time_offset")),
         }
         if access_token_ttl is not None:
             env["IDP_ACCESS_TOKEN_TTL"] = str(access_token_ttl)
@@ -95,6 +131,26 @@ class LocalIdp(ManagedProcess):
         """GET: JSON counters (refresh grants, back-channel logouts sent...) for tests."""
         return f"{self.endpoint}/dev/stats"
 
+    @property
+    def account_api_url(self) -> str:
+        """Logto's Account API for the signed-in user: GET/PATCH with the opaque access token."""
+        return f"{self.endpoint}/api/my-account"
+
+    @property
+    def account_center_url(self) -> str:
+        """GET the Account Center switches; POST JSON `{"enabled": ..., "fields": {...}}`."""
+        return f"{self.endpoint}/dev/account-center"
+
+    @property
+    def auth_time_url(self) -> str:
+        """GET the auth_time offset; POST JSON `{"offset": <seconds>}` for following sign-ins."""
+        return f"{self.endpoint}/dev/auth-time"
+
+    @property
+    def par_endpoint(self) -> str:
+        """The pushed authorization request endpoint (RFC 9126), when `par` is on."""
+        return f"{self.issuer}/request"
+
     def start(self) -> Self:
         """Install the node modules if needed, then start the provider."""
         if not (self.idp_dir / "server.js").is_file():
@@ -111,6 +167,24 @@ def api_resources_setting(api_resources: Mapping[str, Sequence[str]]) -> str:
     return ";".join(
         f"{indicator}={' '.join(scopes)}" for indicator, scopes in api_resources.items()
     )
+
+
+def account_center_fields_setting(fields: Mapping[str, str]) -> str:
+    """IDP_ACCOUNT_CENTER_FIELDS: `field=Control ...` over the provider's defaults."""
+    for field_name, control in fields.items():
+        if field_name not in ACCOUNT_CENTER_FIELDS:
+            raise ValueError(f"unknown Account Center field {field_name!r}")
+        if control not in FIELD_CONTROLS:
+            raise ValueError(
+                f"Account Center field {field_name!r}: {control!r} is not one of {FIELD_CONTROLS}"
+            )
+    return " ".join(f"{field_name}={control}" for field_name, control in fields.items())
+
+
+def _seconds(value: int, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} must be a whole number of seconds, 0 or more, not {value!r}")
+    return value
 
 
 def _plain_word(word: str) -> bool:

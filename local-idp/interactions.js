@@ -1,14 +1,24 @@
 // The sign-in screen behind interactions.url; consent is granted without asking the user.
 import { errors } from 'oidc-provider';
 
-import { signIn } from './accounts.js';
+import { signIn, signInWithConnector } from './accounts.js';
+import { authTimeOffset } from './switches.js';
 import { signInPage } from './views.js';
 
 const SIGN_UP_SCREENS = new Set(['register', 'identifier:register']);
+const CONNECTOR_METHODS = new Set(['social', 'sso']);
 const MAX_BODY_BYTES = 16 * 1024;
+const MAX_AUTH_AGE = 10 * 366 * 24 * 60 * 60;
 
 function wantsSignUp(params) {
   return params.interaction_mode === 'signUp' || SIGN_UP_SCREENS.has(params.first_screen);
+}
+
+// Logto's `direct_sign_in=<method>:<target>` (core oidc/utils.ts splits it on ':'); the
+// experience goes straight to that connector, or to its first screen for any other method.
+function directConnector(params) {
+  const [method, target] = (params.direct_sign_in ?? '').split(':');
+  return CONNECTOR_METHODS.has(method) && target ? { method, target } : undefined;
 }
 
 async function readForm(req) {
@@ -47,22 +57,53 @@ async function grantConsent(provider, interaction) {
   return { consent: { grantId: await grant.save() } };
 }
 
+// `auth_age` (seconds, optional): this sign-in's auth_time is that far in the past; without
+// it, the offset set with IDP_AUTH_TIME_OFFSET or POST /dev/auth-time applies.
+function parseAuthAge(value) {
+  const text = (value ?? '').trim();
+  if (!text) return authTimeOffset();
+  const age = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  return age <= MAX_AUTH_AGE ? age : undefined;
+}
+
+function login(accountId, authAge) {
+  return { login: { accountId, ts: Math.floor(Date.now() / 1000) - authAge } };
+}
+
+function finishLogin(provider, req, res, accountId, authAge) {
+  return provider.interactionFinished(req, res, login(accountId, authAge), { mergeWithLastSubmission: false });
+}
+
 export async function showInteraction(provider, req, res, uid) {
   const interaction = await loadInteraction(provider, req, res, uid, ['login', 'consent']);
   if (interaction.prompt.name === 'consent') {
     const result = await grantConsent(provider, interaction);
     return provider.interactionFinished(req, res, result, { mergeWithLastSubmission: true });
   }
-  return sendHtml(res, 200, signInPage({ uid, signUp: wantsSignUp(interaction.params) }));
+  const { params } = interaction;
+  const connector = directConnector(params);
+  if (connector) {
+    // As a connector would, once the user is back from it: signed in, no form.
+    const accountId = signInWithConnector(connector.method, connector.target);
+    return finishLogin(provider, req, res, accountId, authTimeOffset());
+  }
+  const query = new URL(req.url, 'http://local').searchParams;
+  return sendHtml(res, 200, signInPage({
+    uid, signUp: wantsSignUp(params), username: params.login_hint, authAge: query.get('auth_age') ?? '',
+  }));
 }
 
 export async function submitLogin(provider, req, res, uid) {
   const interaction = await loadInteraction(provider, req, res, uid, ['login']);
-  const username = (await readForm(req)).get('username')?.trim() ?? '';
-  if (!username) {
+  const form = await readForm(req);
+  const username = form.get('username')?.trim() ?? '';
+  const authAge = parseAuthAge(form.get('auth_age'));
+  const error = (!username && 'Please enter a username.')
+    || (authAge === undefined && `auth_age must be a whole number of seconds from 0 to ${MAX_AUTH_AGE}.`);
+  if (error) {
     const signUp = wantsSignUp(interaction.params);
-    return sendHtml(res, 400, signInPage({ uid, signUp, error: 'Please enter a username.' }));
+    const page = signInPage({ uid, signUp, error, username, authAge: form.get('auth_age') ?? '' });
+    return sendHtml(res, 400, page);
   }
-  const result = { login: { accountId: signIn(username) } };
-  return provider.interactionFinished(req, res, result, { mergeWithLastSubmission: false });
+  return finishLogin(provider, req, res, signIn(username), authAge);
 }

@@ -63,7 +63,8 @@ export function createProvider(config) {
       'openid', 'offline_access', 'profile', 'email', ORGANIZATIONS_SCOPE, ORGANIZATION_ROLES_SCOPE,
     ],
     conformIdTokenClaims: false,
-    // Logto's authorization parameters; only interaction_mode and first_screen change anything.
+    // Logto's authorization parameters (login_hint is a standard one); identifier and
+    // organization_id are accepted and change nothing.
     extraParams: ['interaction_mode', 'first_screen', 'direct_sign_in', 'identifier', 'organization_id'],
     responseTypes: ['code'],
     pkce: { methods: ['S256'], required: () => true },
@@ -76,7 +77,11 @@ export function createProvider(config) {
     },
     features: {
       devInteractions: { enabled: false },
-      pushedAuthorizationRequests: { enabled: false },
+      // RFC 9126 at Logto's path, /oidc/request; the client authenticates as at the token endpoint.
+      pushedAuthorizationRequests: {
+        enabled: config.pushedAuthorizationRequests,
+        requirePushedAuthorizationRequests: false,
+      },
       resourceIndicators: resourceIndicators(config.apiResources, SIGNING_ALG),
       backchannelLogout: { enabled: true },
       revocation: { enabled: true },
@@ -86,6 +91,7 @@ export function createProvider(config) {
         postLogoutSuccessSource: async (ctx) => { ctx.type = 'html'; ctx.body = signedOutPage(); },
       },
     },
+    routes: { pushed_authorization_request: '/request' },
     interactions: { url: async (ctx, interaction) => `/interaction/${interaction.uid}` },
     ttl: {
       AccessToken: config.accessTokenTtl,

@@ -1,8 +1,10 @@
 // Local OpenID provider for development and tests: oidc-provider mounted at /oidc, like Logto.
 import http from 'node:http';
 
+import { handleAccountApi } from './account-api.js';
 import { usernameOf } from './accounts.js';
 import config from './config.js';
+import { handleDevRoute, isDevRoute } from './dev-routes.js';
 import { showInteraction, submitLogin } from './interactions.js';
 import { createProvider } from './provider.js';
 import { stats } from './stats.js';
@@ -41,6 +43,8 @@ function mountOidc(req, res) {
 async function route(req, res) {
   const path = req.url.split('?')[0];
   if (path.startsWith(`${PREFIX}/`)) return mountOidc(req, res);
+  if (path === '/api' || path.startsWith('/api/')) return handleAccountApi(provider, req, res, path);
+  if (isDevRoute(path)) return handleDevRoute(req, res, path);
 
   if (path === '/sign-out' && req.method === 'GET') return showSignOut(req, res);
   if (path === '/dev/stats' && req.method === 'GET') {

@@ -10,7 +10,10 @@ const STYLE = `
   button { width: 100%; padding: .7rem; font-size: 1rem; color: #fff; background: #5d34f2;
            border: 0; border-radius: 6px; cursor: pointer; }
   .error { color: #b42318; }
-  .note { color: #57606a; font-size: .85rem; margin-top: 1.5rem; }`;
+  .note { color: #57606a; font-size: .85rem; margin-top: 1.5rem; }
+  .testing { margin: 1.5rem 0 0; font-size: .8rem; color: #57606a; }
+  .testing label { font-weight: 400; }
+  .testing input { font-size: .85rem; padding: .3rem; width: 8rem; margin: 0; }`;
 
 export function escapeHtml(value) {
   return String(value ?? '').replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
@@ -33,7 +36,9 @@ ${body}
 </html>`;
 }
 
-export function signInPage({ uid, signUp, error, username }) {
+// The sign-in form: `username` pre-filled from login_hint; `auth_age` (optional, for tests)
+// makes this sign-in's auth_time that many seconds in the past.
+export function signInPage({ uid, signUp, error, username, authAge }) {
   const title = signUp ? 'Create account' : 'Sign in';
   const alert = error ? `<p class="error" id="error" role="alert">${escapeHtml(error)}</p>` : '';
   return page(title, `<h1>${title}</h1>
@@ -42,6 +47,10 @@ ${alert}
   <label for="username">Username</label>
   <input id="username" name="username" type="text" autocomplete="username" autofocus value="${escapeHtml(username)}">
   <button type="submit">${title}</button>
+  <p class="testing">
+    <label for="auth_age">Testing: signed in this many seconds ago (optional)</label>
+    <input id="auth_age" name="auth_age" type="text" inputmode="numeric" pattern="[0-9]*" value="${escapeHtml(authAge)}">
+  </p>
 </form>
 <p class="note">Local identity provider for development. Any username works.</p>`);
 }
