@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 from redis.asyncio import Redis
 
-from app.sessions.interface import session_keys
+from app.sessions.store import session_keys
 from benchmarks.flows import FlowError, new_client
 from tests.auth_actions import AuthActions
 

@@ -36,7 +36,6 @@ from quart import Quart
 from quart.typing import TestClientProtocol as QuartClient
 
 from app import create_app
-from app.oidc.flows import ENDPOINT_CHECK
 from tests.conftest import make_settings
 
 CLIENT_ID = "hostile-test-app"
@@ -356,7 +355,7 @@ async def serving_app(
         )
     )
     async with app.test_app():
-        await app.extensions[ENDPOINT_CHECK]  # start each test after the start-up check
+        await app.extensions["logto"].endpoint_check  # start each test after the start-up check
         yield app
 
 

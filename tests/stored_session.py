@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from app.sessions.interface import session_keys
-from app.sessions.redis import RedisClient
+from app.sessions.redis_client import RedisClient
+from app.sessions.store import session_keys
 
 
 async def stored_session(redis: RedisClient, session_id: str) -> dict[str, Any]:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
+from functools import cache
 from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from quart import current_app
 
-from app.sessions.redis import RedisUrlError, parse_redis_url
+from app.redis_urls import RedisUrlError, parse_redis_url
 
 # Values that match the local identity provider started by `scripts/run`.
 DEV_LOGTO_ENDPOINT = "http://localhost:3001"
@@ -64,6 +64,14 @@ class Settings(BaseSettings):
     METRICS_TOKEN: SecretStr | None = None
     LOG_FORMAT: Literal["text", "json"] | None = None
     ACCESS_LOG: bool = False
+    HOST: str = "0.0.0.0"  # noqa: S104 - the Procfile's default: listen on every interface
+    PORT: int = Field(default=3000, gt=0, lt=65536)
+    WEB_CONCURRENCY: int = Field(default=2, gt=0, description="hypercorn workers")
+
+    def model_post_init(self, context: object, /) -> None:
+        """Outside production, an unset SECRET_KEY becomes a random key for this process."""
+        if self.SECRET_KEY is None and not self.is_production:
+            self.SECRET_KEY = SecretStr(secrets.token_urlsafe(32))
 
     @field_validator("ACCESS_LOG", mode="before")
     @classmethod
@@ -181,14 +189,16 @@ class Settings(BaseSettings):
         if problems := self.production_problems():
             raise SettingsError("\n".join(problems))
 
+    @property
     def secret_key(self) -> str:
-        """SECRET_KEY, or a random per-process key outside production."""
-        if self.SECRET_KEY:
-            return self.SECRET_KEY.get_secret_value()
-        self.check()
-        generated = secrets.token_urlsafe(32)
-        self.SECRET_KEY = SecretStr(generated)
-        return generated
+        """SECRET_KEY (outside production, generated when unset)."""
+        if self.SECRET_KEY is None:
+            raise SettingsError("SECRET_KEY is required when APP_ENV=production")
+        return self.SECRET_KEY.get_secret_value()
+
+    def cookie_name(self, name: str) -> str:
+        """`name` with the __Host- prefix under https, which binds a cookie to this origin."""
+        return f"__Host-{name}" if self.uses_https else name
 
 
 def _unique(items: Iterable[str]) -> list[str]:
@@ -219,7 +229,7 @@ def load_settings() -> Settings:
     return settings
 
 
-def current_settings() -> Settings:
-    """The settings of the app serving the current request."""
-    settings: Settings = current_app.extensions["settings"]
-    return settings
+@cache
+def process_settings() -> Settings:
+    """The settings of this process, read from the environment once (see load_settings)."""
+    return load_settings()

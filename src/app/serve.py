@@ -36,7 +36,7 @@ from hypercorn.config import Config
 from hypercorn.run import run
 from prometheus_client import multiprocess
 
-from app.config import Settings, load_settings
+from app.config import Settings, process_settings
 from app.observability import logs
 from app.observability.metrics import MULTIPROC_DIR
 
@@ -146,7 +146,7 @@ def metrics_directory() -> Iterator[str | None]:
 def main(argv: list[str]) -> int:
     """Serve `argv[0]` (default: the app) with its workers on their own sockets."""
     config = load_config(*argv[:1])
-    logs.configure(load_settings())  # checked by load_config
+    logs.configure(process_settings())  # read and checked by load_config
     if config.workers < 1:
         return run(config)  # no worker processes: hypercorn serves in this one
     with metrics_directory():

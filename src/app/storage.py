@@ -1,9 +1,9 @@
 """The Logto SDK's Storage, kept in the request's server-side (Redis) session."""
 
-from logto import LogtoClient, PersistKey, Storage
+from logto import PersistKey, Storage
 from quart import session
 
-KEY_PREFIX = "logto."
+from app.sessions.data import sdk_value, set_sdk_value
 
 
 class SessionStorage(Storage):  # type: ignore[misc]
@@ -15,24 +15,12 @@ class SessionStorage(Storage):  # type: ignore[misc]
 
     def get(self, key: PersistKey) -> str | None:
         """Return the stored string for `key`, or None."""
-        value = session.get(KEY_PREFIX + key)
-        return value if isinstance(value, str) else None
+        return sdk_value(session, key)
 
     def set(self, key: PersistKey, value: str | None) -> None:
         """Store `value` under `key`; None removes it."""
-        if value is None:
-            self.delete(key)
-        else:
-            session[KEY_PREFIX + key] = value
+        set_sdk_value(session, key, value)
 
     def delete(self, key: PersistKey) -> None:
         """Remove `key` if present."""
-        session.pop(KEY_PREFIX + key, None)
-
-
-USER_KEY = "user"
-
-
-def remember_user(client: LogtoClient) -> None:
-    """Keep the (verified) ID token's claims, so pages need not decode the JWT per request."""
-    session[USER_KEY] = client.getIdTokenClaims().model_dump(exclude_none=True)
+        set_sdk_value(session, key, None)

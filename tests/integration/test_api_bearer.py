@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from quart import Quart
 from quart.typing import ResponseReturnValue
 
-from app.web.api import access_token_claims, require_access_token
+from app.auth import access_token_claims, require_access_token
 from tests.hostile_provider import (
     CLIENT_ID,
     HostileProvider,

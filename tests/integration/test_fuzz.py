@@ -13,7 +13,7 @@ from quart import Quart
 from redis.asyncio import Redis
 
 from app import create_app
-from app.sessions.interface import session_keys
+from app.sessions.store import session_keys
 from devstack import LocalIdp
 from tests.conftest import CLIENT_ID, CLIENT_SECRET, make_settings
 

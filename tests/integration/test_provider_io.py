@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from quart import Quart
 
-from app.oidc.flows import EXTENSION
+from app.oidc.extension import EXTENSION
 from tests.home_page import is_signed_out, signed_in_as
 from tests.hostile_provider import (
     ALL_PATHS,
@@ -188,6 +188,6 @@ async def test_provider_session_closes_after_serving(
     redis_url: str, hostile: HostileProvider
 ) -> None:
     async with serving_app(hostile, redis_url) as app:
-        pool = app.extensions[EXTENSION].http.session
+        pool = app.extensions[EXTENSION].parts.http.session
         assert not pool.closed
     assert pool.closed

@@ -6,7 +6,7 @@ import pytest
 from quart import Quart
 from redis.asyncio import Redis
 
-from app.sessions.interface import session_keys
+from app.sessions.store import session_keys
 from tests.home_page import is_signed_out, signed_in_as
 from tests.hostile_provider import (
     ALL_PATHS,

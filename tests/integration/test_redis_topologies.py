@@ -23,8 +23,8 @@ import aiohttp
 import pytest
 from redis.exceptions import RedisError
 
-from app.sessions.interface import session_keys
-from app.sessions.redis import RedisClient, create_redis
+from app.sessions.redis_client import RedisClient, create_redis
+from app.sessions.store import session_keys
 from devstack import AppServer, LocalIdp, RedisServer, free_port
 from devstack.redis_cluster import RedisClusterSet
 from devstack.redis_sentinel import RedisSentinelSet

@@ -13,16 +13,21 @@ import aiohttp
 import pytest
 from redis.asyncio import Redis
 
-from app.oidc.tokens import LOCK_PREFIX
-from app.sessions.interface import session_keys
+from app.sessions.store import LOCK_PREFIX, session_keys
 from devstack import AppServer, LocalIdp, free_port
 from tests.auth_actions import AuthActions
 from tests.conftest import CLIENT_ID, CLIENT_SECRET, provider_for, server_settings
 from tests.home_page import shows_signed_out, signed_in_user
 from tests.stored_session import stored_refresh_token
 
-# Below the SDK's 60 s clock-skew margin, so every userinfo call needs a refresh.
-ACCESS_TOKEN_TTL = 30
+# Short-lived access tokens: kept until 1 s before they expire, so after `stale_tokens()`
+# the next userinfo call needs a refresh.
+ACCESS_TOKEN_TTL = 2
+
+
+async def stale_tokens() -> None:
+    """Wait until every access token issued so far is past its use."""
+    await asyncio.sleep(ACCESS_TOKEN_TTL + 0.2)
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +57,7 @@ async def test_concurrent_refreshes_in_two_processes_spend_each_refresh_token_on
     refresh_tokens = set()
 
     for _ in range(3):
+        await stale_tokens()
         pages = await asyncio.gather(*(host.get("/profile") for host in [first, second] * 4))
         assert [page.status for page in pages] == [200] * 8
         assert all('id="user-info-error"' not in page.text for page in pages)
@@ -84,6 +90,7 @@ async def test_a_refresh_logto_refuses_signs_the_session_out(
     )
     assert refused.status == 400 and refused.body.get("error") == "invalid_grant", refused.body
 
+    await stale_tokens()
     profile = await browser.get("/profile")  # the stale access token needs a refresh: refused
 
     assert profile.status == 401 and "Your sign-in has expired" in profile.text, profile.text
@@ -107,6 +114,7 @@ async def test_a_session_that_ends_while_its_refresh_waits_is_not_refreshed(
     # Another worker is refreshing this session's tokens: it holds the lock.
     lock = redis.lock(lock_name, timeout=30)
     assert await lock.acquire(blocking=False)
+    await stale_tokens()
     async with commands_seen(redis_url, f"SET {lock_name} ") as app_waits_for_the_lock:
         profile = asyncio.create_task(browser.get("/profile"))
         async with asyncio.timeout(10):

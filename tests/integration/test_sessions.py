@@ -10,7 +10,7 @@ from quart import Quart
 from quart.typing import TestClientProtocol as QuartClient
 from redis.asyncio import Redis
 
-from app.sessions.interface import session_keys
+from app.sessions.store import session_keys
 from tests.conftest import make_settings
 from tests.storage_routes import body, serving_storage_app, session_cookie
 

@@ -9,7 +9,7 @@ import aiohttp
 from redis.asyncio import Redis
 from yarl import URL
 
-from app.sessions.interface import session_keys
+from app.sessions.store import session_keys
 from devstack import AppServer, LocalIdp
 from tests.auth_actions import SESSION_COOKIE, AuthActions, Page, forms_of
 from tests.stored_session import is_stored

@@ -18,9 +18,10 @@ from tests.conftest import CLIENT_ID, CLIENT_SECRET, provider_for, server_settin
 from tests.hostile_provider import HostileProvider, is_signed_in, serving_app, sign_in
 from tests.stored_session import stored_refresh_token
 
-# Above the SDK's 60 s clock-skew margin: a fresh token stays usable for 5 s.
-ACCESS_TOKEN_TTL = 65
-USABLE_FOR = ACCESS_TOKEN_TTL - 60
+# A token of 6 s is kept for 5 s (a tenth of its life early, at least 1 s): the SDK's own
+# 60 s margin would never reuse it.
+ACCESS_TOKEN_TTL = 6
+USABLE_FOR = ACCESS_TOKEN_TTL - 1
 
 
 async def refresh_grants(idp: LocalIdp, http: aiohttp.ClientSession) -> int:

@@ -12,7 +12,7 @@ def test_development_defaults_point_at_the_local_provider() -> None:
     assert settings.logto_endpoint == "http://localhost:3001"
     assert settings.base_url == "http://localhost:3000"
     assert not settings.uses_https
-    assert len(settings.secret_key()) >= 32
+    assert len(settings.secret_key) >= 32
 
 
 def test_dotenv_of_the_working_directory_is_read(isolated_settings: Path) -> None:

@@ -22,7 +22,7 @@ from app.observability.logs import (
     TextFormatter,
     configured_secrets,
 )
-from app.observability.requests import request_id
+from app.observability.request_hooks import request_id
 
 JWT = "eyJhbGciOiJFUzM4NCIsImtpZCI6ImsxIn0.eyJzdWIiOiJ1c2VyLTEiLCJub25jZSI6Im4ifQ.c2lnbmF0dXJl"
 OPAQUE = "Rk3pQ9sLx2ZbT7yWm4Nc8Vd1Hf6Jg0KeAaBbCcDdEe1"  # like a session id or Logto token

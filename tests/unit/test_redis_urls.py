@@ -11,13 +11,12 @@ from redis.asyncio.connection import SSLConnection, UnixDomainSocketConnection
 from redis.asyncio.sentinel import SentinelConnectionPool
 
 from app.config import Settings, SettingsError, load_settings
-from app.sessions.redis import (
+from app.redis_urls import RedisUrlError, parse_redis_url
+from app.sessions.redis_client import (
     REDIS_PY_MAJOR,
-    RedisUrlError,
     SentinelPrimary,
     SessionCluster,
     create_redis,
-    parse_redis_url,
 )
 
 PASSWORD = "s3cret-pa55"  # must never show in an error

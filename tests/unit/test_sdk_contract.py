@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import inspect
 import json
+import time
 from typing import Any
 
 import pytest
 from logto import LogtoClient, LogtoConfig, OidcProviderMetadata
-from logto.LogtoClient import SignInSession
+from logto.LogtoClient import AccessToken, AccessTokenMap, SignInSession
 from logto.OidcCore import OidcCore
 from logto.Storage import MemoryStorage
 
@@ -126,3 +127,41 @@ def test_access_tokens_are_kept_in_the_access_token_map(
         'storage key "accessTokenMap"', "app/oidc/tokens.py (adopting another worker's tokens)"
     )
     assert sdk._getAccessToken("") == "an-access-token"
+
+
+def test_access_tokens_are_stored_through_set_access_token(
+    client: tuple[PooledLogtoClient, MemoryStorage],
+) -> None:
+    assert parameters(LogtoClient._setAccessToken) == [
+        "resource",
+        "accessToken",
+        "expiresIn",
+    ], relied_on("LogtoClient._setAccessToken", "app/oidc/client.py PooledLogtoClient")
+    assert set(AccessToken.model_fields) == {"token", "expiresAt"}, relied_on(
+        "AccessToken(token, expiresAt)", "app/oidc/client.py PooledLogtoClient"
+    )
+    sdk, _ = client
+    assert isinstance(sdk._getAccessTokenMap(), AccessTokenMap), relied_on(
+        "LogtoClient._getAccessTokenMap", "app/oidc/client.py PooledLogtoClient"
+    )
+
+
+def test_is_authenticated_means_an_id_token_is_stored() -> None:
+    storage = MemoryStorage()
+    sdk = LogtoClient(LogtoConfig(endpoint=ENDPOINT, appId="an-app"), storage)
+    assert not sdk.isAuthenticated()
+    storage.set("idToken", "x")
+    assert sdk.isAuthenticated(), relied_on(
+        'storage key "idToken" behind isAuthenticated', "app/sessions/data.py signed_in_claims"
+    )
+
+
+@pytest.mark.parametrize(("expires_in", "usable_for"), [(3600, 3540), (600, 540), (6, 5), (1, 0)])
+def test_access_tokens_are_kept_until_a_tenth_of_their_life_before_they_expire(
+    client: tuple[PooledLogtoClient, MemoryStorage], expires_in: int, usable_for: int
+) -> None:
+    sdk, storage = client
+    before = int(time.time())
+    sdk._setAccessToken("", "an-access-token", expires_in)
+    stored = json.loads(storage.get("accessTokenMap") or "{}")["x"][""]["expiresAt"]
+    assert stored - before in {usable_for, usable_for + 1}  # the clock may tick meanwhile

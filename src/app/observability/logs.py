@@ -21,7 +21,7 @@ from hypercorn.config import Config
 from hypercorn.logging import Logger as BaseHypercornLogger
 from quart.logging import default_handler
 
-from app.config import Settings, SettingsError, load_settings
+from app.config import Settings, SettingsError, process_settings
 from app.observability.context import current_request
 
 # Loggers that write at INFO; everything else keeps the root's WARNING.
@@ -237,6 +237,6 @@ class HypercornLogger(BaseHypercornLogger):
         if is_configured():  # by create_app, with the settings the app runs with
             return
         try:
-            configure(load_settings())
+            configure(process_settings())
         except SettingsError:
             install(make_handler("text", Redactor()))

@@ -49,7 +49,6 @@ SIGN_IN_FAILURES = ("rejected", "provider", "store", "error")
 REFRESH_RESULTS = ("ok", "refused", "unavailable", "error")
 BACKCHANNEL_RESULTS = ("ok", "refused")
 REDIS_OPERATIONS = ("open_session", "save_session", "request", "readyz")
-PROVIDER_ENDPOINTS = ("discovery", "jwks", "token", "userinfo", "revocation", "other")
 PROVIDER_RESULTS = ("ok", "refused", "error", "unreachable", "timeout")
 # The last path segment of Logto's endpoints (…/oidc/token/revocation ends in "revocation").
 ENDPOINT_OF_SEGMENT = {

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pydantic
 from logto import (
+    AccessToken,
     IdTokenClaims,
     LogtoClient,
     LogtoConfig,
@@ -28,6 +30,8 @@ from app.oidc.jwt_verifier import (
 )
 from app.oidc.keys import JwksCache
 from app.oidc.provider import ProviderHttp, fetch_metadata
+
+EXPIRY_MARGIN = 60  # seconds: the SDK's own margin for clock skew, for long-lived tokens
 
 
 class UserInfo(UserInfoResponse):  # type: ignore[misc]
@@ -154,3 +158,14 @@ class PooledLogtoClient(LogtoClient):  # type: ignore[misc]
             header = checked_header(tokenResponse.id_token, core.algorithms)
             await core.jwks.ensure(header["kid"])
         await super()._handleTokenResponse(resource, tokenResponse)
+
+    def _setAccessToken(self, resource: str, accessToken: str, expiresIn: int) -> None:
+        """Keep the token until shortly before it expires: a tenth of its life early, at least
+        1 s and at most the SDK's 60 s (the SDK always takes 60 s off, so it never reused a
+        token issued for 60 s or less)."""
+        tokens = self._getAccessTokenMap()
+        margin = max(1, min(EXPIRY_MARGIN, expiresIn // 10))
+        tokens.x[resource] = AccessToken(
+            token=accessToken, expiresAt=int(time.time()) + expiresIn - margin
+        )
+        self._storage.set("accessTokenMap", tokens.model_dump_json())

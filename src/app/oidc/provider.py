@@ -1,17 +1,30 @@
-"""The identity provider over one pooled aiohttp session per worker, and its checked discovery."""
+"""The one provider boundary: every call to Logto (and to API_URL) goes through here.
+
+One pooled aiohttp session per worker carries every request: the SDK's token and userinfo
+requests, discovery, JWKS, revocation and the API call. Each request is bounded by
+PROVIDER_TIMEOUT (and PROVIDER_CONNECT_TIMEOUT) and counted in the provider metrics; an
+operation of several requests is bounded as a whole by `ProviderHttp.call()`, which turns
+every failure into the one error type (a 502 or 504 AppError).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+import pydantic
 from logto import LogtoException, OidcProviderMetadata
 
 from app.config import Settings
 from app.errors import AppError
 from app.observability.metrics import provider_request
 
+logger = logging.getLogger("app.provider")
 URL_FIELDS = (
     "authorization_endpoint",
     "token_endpoint",
@@ -41,10 +54,34 @@ class ProviderHttp:
     """One worker's pooled aiohttp session to the provider; all provider requests use it."""
 
     def __init__(self, settings: Settings) -> None:
+        self.endpoint = settings.logto_endpoint
+        self.timeout = settings.PROVIDER_TIMEOUT
         self._timeout = aiohttp.ClientTimeout(
             sock_connect=settings.PROVIDER_CONNECT_TIMEOUT, total=settings.PROVIDER_TIMEOUT
         )
         self._session: aiohttp.ClientSession | None = None
+
+    @asynccontextmanager
+    async def call(self) -> AsyncIterator[None]:
+        """Bound a provider operation by PROVIDER_TIMEOUT and turn its failures into pages."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                yield
+        except TimeoutError as error:
+            raise AppError(
+                504,
+                f"The sign-in service at {self.endpoint} did not answer in time. Please try again.",
+            ) from error
+        except (aiohttp.ClientError, pydantic.ValidationError) as error:
+            logger.warning("Identity provider unavailable: %s", describe(error))
+            raise AppError(
+                502,
+                f"The sign-in service at {self.endpoint} (LOGTO_ENDPOINT) could not be "
+                "reached. Please try again.",
+            ) from error
+        except ProviderMisconfigured as error:
+            logger.error("Identity provider refused: %s", error.message)
+            raise
 
     async def start(self) -> None:
         """Open the pool, inside the worker's event loop (before serving)."""
@@ -91,6 +128,21 @@ class ProviderHttp:
         with provider_request(url, "revocation"):
             async with self.session.post(url, data=form) as response:
                 response.raise_for_status()
+
+    async def api_get(self, url: str, token: str, limit: int) -> tuple[int, str]:
+        """GET an API with a bearer token: its status and (at most `limit` bytes of) body."""
+        with provider_request(url, "api"):
+            headers = {"Authorization": f"Bearer {token}"}
+            async with self.session.get(url, headers=headers) as response:
+                body = await response.content.read(limit)
+                return response.status, body.decode(errors="replace")
+
+
+def describe(error: BaseException) -> str:
+    """A short description of a provider I/O failure for logs and pages."""
+    if isinstance(error, TimeoutError):
+        return "no answer in time"
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
 async def fetch_metadata(http: ProviderHttp, endpoint: str) -> ProviderMetadata:

@@ -9,8 +9,11 @@ from typing import Any
 import aiohttp
 import jwt
 
-from app.config import ORGANIZATIONS_SCOPE, current_settings
-from app.oidc import flows, tokens
+from app.config import ORGANIZATIONS_SCOPE
+from app.oidc import tokens
+from app.oidc.bearer import scopes_of
+from app.oidc.parts import Parts
+from app.oidc.provider import describe
 
 MAX_ANSWER = 64 * 1024  # bytes of an API answer shown on the page
 
@@ -44,26 +47,22 @@ def token_scopes(token: str) -> list[str]:
         claims = jwt.decode(token, options={"verify_signature": False})
     except jwt.PyJWTError:
         return []
-    scope = claims.get("scope", "")
-    return scope.split() if isinstance(scope, str) else []
+    return scopes_of(claims)
 
 
-async def call_api() -> ApiAnswer:
+async def call_api(parts: Parts) -> ApiAnswer:
     """Call API_URL with an access token for API_RESOURCE (refreshed if needed)."""
-    settings = current_settings()
-    url, resource = settings.api_url, settings.API_RESOURCE or ""
+    url, resource = parts.settings.api_url, parts.settings.API_RESOURCE or ""
     try:
-        async with flows.provider_call():
-            token = await tokens.access_token(flows.sdk_client(), resource)
+        async with parts.http.call():
+            token = await tokens.access_token(parts, resource)
     except tokens.TokenUnavailable as error:
         return ApiAnswer(url, problem=f"Logto gave no access token for {resource}: {error.message}")
-    http = flows.sdk_client().http.session
     try:
-        async with http.get(url, headers={"Authorization": f"Bearer {token}"}) as response:
-            body = (await response.content.read(MAX_ANSWER)).decode(errors="replace")
-            return ApiAnswer(url, response.status, pretty(body), token_scopes(token))
+        status, body = await parts.http.api_get(url, token, MAX_ANSWER)
     except (TimeoutError, aiohttp.ClientError) as error:
-        return ApiAnswer(url, problem=f"The API could not be reached ({flows.describe(error)}).")
+        return ApiAnswer(url, problem=f"The API could not be reached ({describe(error)}).")
+    return ApiAnswer(url, status, pretty(body), token_scopes(token))
 
 
 def pretty(body: str) -> str:
@@ -74,15 +73,16 @@ def pretty(body: str) -> str:
         return body
 
 
-def organizations_requested() -> bool:
+def organizations_requested(parts: Parts) -> bool:
     """True when sign-in asks for Logto's organizations scope."""
-    return ORGANIZATIONS_SCOPE in current_settings().scopes
+    return ORGANIZATIONS_SCOPE in parts.settings.scopes
 
 
-async def organizations(user_info: dict[str, Any]) -> list[Organization]:
-    """The user's organizations (from the ID token, named by userinfo), each with the
-    permissions of its organization token, fetched now."""
-    user = flows.current_user() or {}
+async def organizations(
+    parts: Parts, user: dict[str, Any], user_info: dict[str, Any]
+) -> list[Organization]:
+    """The organizations of the `user` claims (named by userinfo), each with the permissions
+    of its organization token, fetched now."""
     ids = [item for item in user.get("organizations", []) if isinstance(item, str)]
     roles = [item for item in user.get("organization_roles", []) if isinstance(item, str)]
     details = {
@@ -95,6 +95,7 @@ async def organizations(user_info: dict[str, Any]) -> list[Organization]:
         detail = details.get(org_id, {})
         found.append(
             await _with_permissions(
+                parts,
                 Organization(
                     id=org_id,
                     name=str(detail.get("name") or org_id),
@@ -102,16 +103,16 @@ async def organizations(user_info: dict[str, Any]) -> list[Organization]:
                     roles=[
                         role.split(":", 1)[1] for role in roles if role.startswith(f"{org_id}:")
                     ],
-                )
+                ),
             )
         )
     return found
 
 
-async def _with_permissions(organization: Organization) -> Organization:
+async def _with_permissions(parts: Parts, organization: Organization) -> Organization:
     try:
-        async with flows.provider_call():
-            token = await tokens.organization_token(flows.sdk_client(), organization.id)
+        async with parts.http.call():
+            token = await tokens.organization_token(parts, organization.id)
     except tokens.TokenUnavailable as error:
         return replace(organization, problem=error.message)
     return replace(organization, permissions=token_scopes(token))

@@ -12,20 +12,21 @@ audience (not granted at sign-in, not a member) is a TokenUnavailable for that a
 from __future__ import annotations
 
 import json
+import logging
 
 import aiohttp
 import jwt
 from logto import LogtoClient, LogtoException
 from logto.utilities import buildOrganizationUrn
-from quart import current_app, session
+from quart import session
 
-from app.config import current_settings
 from app.errors import AppError
 from app.observability.metrics import counts_refreshes
-from app.sessions.interface import current_session_id, redis_client, session_interface
-from app.storage import KEY_PREFIX, USER_KEY, remember_user
+from app.oidc.parts import Parts
+from app.sessions.data import adopt_tokens, set_claims
+from app.sessions.store import ServerSession, session_id_of
 
-LOCK_PREFIX = "lock:refresh:"
+logger = logging.getLogger("app.tokens")
 # Token-endpoint errors that mean the grant itself is gone: the session cannot go on.
 GRANT_GONE = frozenset({"invalid_grant", "invalid_client", "unauthorized_client"})
 
@@ -41,38 +42,36 @@ class TokenUnavailable(AppError):
 
 def signed_out(reason: str) -> AppError:
     """Clear the session and return the 401 page for a grant Logto no longer honours."""
-    current_app.logger.info("Signing out a session whose tokens Logto refused: %s", reason)
+    logger.info("Signing out a session whose tokens Logto refused: %s", reason)
     session.clear()
     return AppError(401, "Your sign-in has expired. Please sign in again.", offer_sign_in=True)
 
 
-async def access_token(client: LogtoClient, resource: str = "") -> str:
+async def access_token(parts: Parts, resource: str = "") -> str:
     """A valid access token for `resource` ("" for userinfo), refreshed once if expired.
 
     Raises the 401 AppError (session cleared) when the grant is gone and TokenUnavailable
     when Logto refuses this one audience.
     """
+    client = parts.client
     if (token := client._getAccessToken(resource)) is not None:
         return str(token)
     if client.getRefreshToken() is None:
         raise signed_out("no refresh token in the session")
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    seconds = current_settings().PROVIDER_TIMEOUT + 5
-    lock = redis_client(app).lock(
-        LOCK_PREFIX + current_session_id(), timeout=seconds, blocking_timeout=seconds
-    )
-    async with lock:
-        await _adopt_stored_tokens()
+    seconds = parts.settings.PROVIDER_TIMEOUT + 5
+    async with parts.store.refresh_lock(session_id_of(session), seconds):
+        await _adopt_stored_tokens(parts)
         token = client._getAccessToken(resource)
         if token is None:
             token = await _refresh(client, resource)
-        await session_interface(app).persist(session)
+        assert isinstance(session, ServerSession)
+        await parts.store.persist(session)
     return str(token)
 
 
-async def organization_token(client: LogtoClient, organization_id: str) -> str:
+async def organization_token(parts: Parts, organization_id: str) -> str:
     """A valid organization token for `organization_id` (see access_token)."""
-    return await access_token(client, buildOrganizationUrn(organization_id))
+    return await access_token(parts, buildOrganizationUrn(organization_id))
 
 
 @counts_refreshes
@@ -88,7 +87,7 @@ async def _refresh(client: LogtoClient, resource: str) -> str:
         raise TokenUnavailable(resource, code or "unavailable", description) from error
     if token is None:
         raise signed_out("no refresh token in the session")
-    remember_user(client)
+    set_claims(session, client.getIdTokenClaims().model_dump(exclude_none=True))
     return str(token)
 
 
@@ -103,19 +102,16 @@ def _token_error(error: LogtoException) -> tuple[str, str]:
     return str(body.get("error", "")), str(body.get("error_description", ""))
 
 
-async def _adopt_stored_tokens() -> None:
+async def _adopt_stored_tokens(parts: Parts) -> None:
     """Take the tokens another worker may have stored since this request read the session.
 
     A session that is gone from Redis was signed out (or expired) meanwhile: refreshing and
     saving it would bring it back, so the refresh is refused instead.
     """
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    stored = await session_interface(app).load(app, current_session_id())
+    stored = await parts.store.load(session_id_of(session))
     if stored is None:
         raise signed_out("the session ended while its tokens were being refreshed")
-    for key, value in stored.items():
-        if key.startswith(KEY_PREFIX) or key == USER_KEY:
-            session[key] = value
+    adopt_tokens(session, stored)
 
 
 async def revoke(client: LogtoClient, refresh_token: str) -> bool:
@@ -127,7 +123,7 @@ async def revoke(client: LogtoClient, refresh_token: str) -> bool:
     core = await client.getOidcCore()
     url = getattr(core.metadata, "revocation_endpoint", None)
     if not url:
-        current_app.logger.warning("Logto announces no revocation endpoint: nothing revoked")
+        logger.warning("Logto announces no revocation endpoint: nothing revoked")
         return False
     form = {
         "token": refresh_token,
@@ -138,6 +134,6 @@ async def revoke(client: LogtoClient, refresh_token: str) -> bool:
     try:
         await core.http.revoke(url, form)
     except aiohttp.ClientError as error:
-        current_app.logger.warning("Could not revoke a refresh token at Logto: %s", error)
+        logger.warning("Could not revoke a refresh token at Logto: %s", error)
         return False
     return True

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
-from quart import Quart, Response, current_app, g, request
+from quart import Response, g, request
 
 from app.config import Settings
 
@@ -41,11 +41,38 @@ class TransactionCookie:
     """Reads and writes the encrypted cookie that carries a browser's pending sign-ins."""
 
     def __init__(self, settings: Settings) -> None:
-        key = hashlib.sha256(b"sign-in-transactions:" + settings.secret_key().encode()).digest()
+        key = hashlib.sha256(b"sign-in-transactions:" + settings.secret_key.encode()).digest()
         self.fernet = Fernet(base64.urlsafe_b64encode(key))
         self.secure = settings.uses_https
-        # __Host- binds the cookie to this exact origin, as for the session cookie.
-        self.name = "__Host-sign-in" if self.secure else "sign-in"
+        self.name = settings.cookie_name("sign-in")
+
+    def pending(self) -> dict[str, Transaction]:
+        """The current request's pending sign-ins (read from its cookie once)."""
+        if _PENDING not in g:
+            setattr(g, _PENDING, self.read(request.cookies.get(self.name)))
+        pending: dict[str, Transaction] = getattr(g, _PENDING)
+        return pending
+
+    def remember(self, state: str, sdk_session: str, next_path: str, nonce: str) -> None:
+        """Keep a new transaction, dropping the oldest beyond MAX_PENDING."""
+        pending = self.pending()
+        pending[state] = Transaction(sdk_session, next_path, nonce, time.time())
+        newest = sorted(pending.items(), key=lambda item: item[1].started)[-MAX_PENDING:]
+        setattr(g, _PENDING, dict(newest))
+        setattr(g, _CHANGED, True)
+
+    def take(self, state: str) -> Transaction | None:
+        """Remove and return the live transaction for `state`; None if unknown or expired."""
+        transaction = self.pending().pop(state, None)
+        if transaction is not None:
+            setattr(g, _CHANGED, True)
+        return transaction
+
+    async def write_back(self, response: Response) -> Response:
+        """After a request: write the cookie when its transactions changed."""
+        if g.get(_CHANGED):
+            self.write(response, self.pending())
+        return response
 
     def read(self, value: str | None) -> dict[str, Transaction]:
         """The live transactions in a cookie value; nothing for a missing or tampered one."""
@@ -91,44 +118,3 @@ def _parse(value: Any) -> Transaction | None:
         0 <= time.time() - transaction.started < EXPIRES_AFTER
     )
     return transaction if strings and fresh else None
-
-
-def _cookie() -> TransactionCookie:
-    cookie: TransactionCookie = current_app.extensions["sign_in_cookie"]
-    return cookie
-
-
-def _pending() -> dict[str, Transaction]:
-    if _PENDING not in g:
-        setattr(g, _PENDING, _cookie().read(request.cookies.get(_cookie().name)))
-    pending: dict[str, Transaction] = getattr(g, _PENDING)
-    return pending
-
-
-def remember(state: str, sdk_session: str, next_path: str, nonce: str) -> None:
-    """Keep a new transaction, dropping the oldest beyond MAX_PENDING."""
-    pending = _pending()
-    pending[state] = Transaction(sdk_session, next_path, nonce, time.time())
-    newest = sorted(pending.items(), key=lambda item: item[1].started)[-MAX_PENDING:]
-    setattr(g, _PENDING, dict(newest))
-    setattr(g, _CHANGED, True)
-
-
-def take(state: str) -> Transaction | None:
-    """Remove and return the live transaction for `state`; None if unknown or expired."""
-    transaction = _pending().pop(state, None)
-    if transaction is not None:
-        setattr(g, _CHANGED, True)
-    return transaction
-
-
-def init_app(app: Quart, settings: Settings) -> None:
-    """Keep the cookie's codec on the app and write the cookie back when it changed."""
-    cookie = TransactionCookie(settings)
-    app.extensions["sign_in_cookie"] = cookie
-
-    @app.after_request
-    async def write_transactions(response: Response) -> Response:
-        if g.get(_CHANGED):
-            cookie.write(response, _pending())
-        return response

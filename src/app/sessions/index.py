@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from app.sessions.redis import RedisClient
-from app.storage import USER_KEY
+from app.sessions.data import claims_of
+from app.sessions.redis_client import RedisClient
 
 USER_PREFIX = "sessions:user:"
 LOGTO_PREFIX = "sessions:logto:"
@@ -52,8 +52,8 @@ def logto_key(logto_sid: str) -> str:
 
 def owner_of(data: Mapping[str, Any]) -> Owner | None:
     """The owner recorded in session data (its ID token claims), or None when signed out."""
-    claims = data.get(USER_KEY)
-    if not isinstance(claims, dict) or not isinstance(claims.get("sub"), str):
+    claims = claims_of(data)
+    if claims is None:
         return None
     logto_sid = claims.get("sid")
     return Owner(claims["sub"], logto_sid if isinstance(logto_sid, str) else None)

@@ -13,9 +13,9 @@ import jwt
 from quart import Blueprint, current_app, request
 from quart.typing import ResponseReturnValue
 
+from app.auth import logto
 from app.errors import AppError
 from app.observability import metrics
-from app.oidc import logout
 
 blueprint = Blueprint("backchannel", __name__)
 
@@ -34,16 +34,13 @@ async def backchannel_logout() -> ResponseReturnValue:
     if not token:
         raise refused("The form has no logout_token.")
     try:
-        claims = await logout.verify_logout_token(token)
+        ended = await logto.backchannel_logout(token)
     except jwt.PyJWTError as error:
         raise refused(f"The logout token is not valid: {error}") from error
     except (TimeoutError, aiohttp.ClientError, AppError) as error:
         raise refused(f"The logout token cannot be checked now: {error}") from error
-    if not await logout.first_use(claims["jti"]):
+    if ended is None:
         raise refused("The logout token was used before.")
-    ended = await logout.end_sessions(
-        await logout.sessions_for_logout(claims), sub=claims.get("sub")
-    )
     current_app.logger.info("Back-channel logout ended %d session(s)", ended)
     metrics.backchannel_logouts.labels("ok").inc()
     return {"ended": ended}

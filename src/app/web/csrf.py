@@ -8,17 +8,16 @@ from urllib.parse import urlsplit
 
 from quart import request
 
-from app.config import current_settings
+from app.auth import logto
 from app.errors import AppError
-from app.sessions.interface import current_session_id
 
 FIELD = "csrf_token"
 
 
 def csrf_token() -> str:
     """The token for forms of this session: an HMAC of the session id under SECRET_KEY."""
-    message = f"csrf:{current_session_id()}".encode()
-    return hmac.new(current_settings().secret_key().encode(), message, hashlib.sha256).hexdigest()
+    message = f"csrf:{logto.session_id()}".encode()
+    return hmac.new(logto.settings.secret_key.encode(), message, hashlib.sha256).hexdigest()
 
 
 def _origin(url: str) -> str:
@@ -32,7 +31,7 @@ def _is_cross_site() -> bool:
     origin = request.headers.get("Origin")
     if origin is None:
         return False
-    return origin not in {_origin(current_settings().base_url), _origin(request.host_url)}
+    return origin not in {_origin(logto.settings.base_url), _origin(request.host_url)}
 
 
 async def verify_csrf() -> None:

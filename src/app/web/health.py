@@ -6,8 +6,8 @@ from quart import Blueprint, current_app
 from quart.typing import ResponseReturnValue
 from redis.exceptions import RedisError
 
+from app.auth import logto
 from app.observability.metrics import redis_errors
-from app.sessions.interface import redis_client
 
 blueprint = Blueprint("health", __name__)
 
@@ -22,7 +22,7 @@ async def healthz() -> ResponseReturnValue:
 async def readyz() -> ResponseReturnValue:
     """Ready when Redis answers a PING."""
     try:
-        await redis_client(current_app).ping()
+        await logto.store.ping()
     except RedisError as error:
         redis_errors.labels("readyz").inc()
         # The detail (host, port, error) goes to the log only: probes may be public.

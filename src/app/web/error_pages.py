@@ -11,10 +11,12 @@ from werkzeug.exceptions import HTTPException
 
 from app.errors import TITLES, AppError, redis_unavailable
 from app.observability.metrics import redis_errors
+from app.sessions.store import SESSIONLESS_PATHS
 from app.web.rendering import render_page
 
-# Routes that answer JSON, so their errors are JSON too (called by programs, not people).
-JSON_PREFIXES = ("/api/", "/backchannel-logout")
+# Session-less routes answer JSON (programs call them, not people), so their errors are JSON
+# too; static files are the exception.
+JSON_PREFIXES = tuple(path for path in SESSIONLESS_PATHS if path != "/static/")
 NOT_FOUND = "There is no page at this address. It may have moved, or the link may be mistyped."
 
 
@@ -42,9 +44,9 @@ def _code(status: int) -> str:
     return TITLES.get(status, "error").lower().replace(" ", "_")
 
 
-async def replace_with_error(response: Response, error: AppError) -> None:
-    """Turn a response built before a late failure (the session write) into `error`'s page."""
-    body, status, headers = await render_error(error)
+async def replace_with_outage(response: Response) -> None:
+    """Turn a response built before its session write failed into the outage page."""
+    body, status, headers = await render_error(redis_unavailable())
     for name in ("Location", "Set-Cookie", "Content-Type"):
         response.headers.pop(name, None)
     response.status_code = status

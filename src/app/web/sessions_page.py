@@ -9,12 +9,10 @@ from quart import Blueprint, redirect, url_for
 from quart.typing import ResponseReturnValue
 from ua_parser import parse
 
-from app.config import current_settings
+from app.auth import login_required, logto
 from app.errors import AppError
-from app.oidc import flows, logout
-from app.sessions.index import handle_of
-from app.sessions.interface import StoredSession, current_session_id
-from app.web.auth import USER_AGENT, login_required, sign_out_response
+from app.sessions.store import StoredSession
+from app.web.auth import to_end_session
 from app.web.csrf import verify_csrf
 from app.web.rendering import render_page
 
@@ -45,25 +43,23 @@ def describe_agent(user_agent: str) -> tuple[str, str]:
     return browser, platform or "unknown platform"
 
 
-def row_of(stored: StoredSession, secret: str) -> SessionRow:
+def row_of(stored: StoredSession, current_sid: str) -> SessionRow:
     """The page's row for a stored session."""
-    agent = stored.data.get(USER_AGENT)
-    browser, platform = describe_agent(agent if isinstance(agent, str) else "")
+    browser, platform = describe_agent(stored.user_agent)
     return SessionRow(
-        handle=handle_of(stored.sid, secret),
+        handle=logto.handle_of(stored),
         started=stored.created,
         last_seen=stored.seen or stored.created,
         browser=browser,
         platform=platform,
-        current=stored.sid == current_session_id(),
+        current=stored.sid == current_sid,
     )
 
 
 async def my_sessions() -> list[SessionRow]:
     """The signed-in user's sessions, this browser's first, then the most recently seen."""
-    user = flows.current_user() or {}
-    secret = current_settings().secret_key()
-    rows = [row_of(stored, secret) for stored in await logout.sessions_of_user(user["sub"])]
+    current_sid = logto.session_id()
+    rows = [row_of(stored, current_sid) for stored in await logto.sessions()]
     return sorted(rows, key=lambda row: (not row.current, -(row.last_seen or 0)))
 
 
@@ -79,13 +75,11 @@ async def sessions_page() -> ResponseReturnValue:
 async def end_session(handle: str) -> ResponseReturnValue:
     """End one of this user's sessions (a handle of anyone else's ends nothing)."""
     await verify_csrf()
-    user = flows.current_user() or {}
-    secret = current_settings().secret_key()
-    for stored in await logout.sessions_of_user(user["sub"]):
-        if handle_of(stored.sid, secret) != handle:
+    for stored in await logto.sessions():
+        if logto.handle_of(stored) != handle:
             continue
-        if stored.sid == current_session_id():
-            return await sign_out_response()
-        await logout.end_sessions([stored.sid], sub=user["sub"])
+        if stored.sid == logto.session_id():
+            return to_end_session(await logto.sign_out())
+        await logto.end_session(stored)
         return redirect(url_for("sessions.sessions_page"))
     raise AppError(404, "There is no such session of yours. It may have ended already.")

@@ -15,15 +15,15 @@ import logging
 import re
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any
 
 from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, Scope
-from quart import Quart, Response, request, session
+from quart import Quart, Response, request
 
 from app.config import Settings
 from app.observability import metrics
 from app.observability.context import CURRENT, RequestInfo, current_request_id
-from app.storage import USER_KEY
 
 HEADER = "X-Request-ID"
 ASGI_HEADER = b"x-request-id"  # ASGI header names are lower case
@@ -37,13 +37,6 @@ def request_id(incoming: str | None) -> str:
     if incoming and VALID_ID.fullmatch(incoming):
         return incoming
     return secrets.token_hex(16)
-
-
-def signed_in_sub() -> str | None:
-    """The signed-in user's subject in the current session, if any."""
-    claims = session.get(USER_KEY)
-    sub = claims.get("sub") if isinstance(claims, dict) else None
-    return sub if isinstance(sub, str) else None
 
 
 class StampRequests:
@@ -63,7 +56,7 @@ class StampRequests:
         await self.app(scope, receive, send)
 
 
-def init_app(app: Quart, settings: Settings) -> None:
+def init_app(app: Quart, settings: Settings, signed_in_sub: Callable[[], str | None]) -> None:
     """Wrap the app and register the hooks (the first before_request: later failures have an id)."""
     log_every_request = settings.ACCESS_LOG
     app.asgi_app = StampRequests(app.asgi_app)  # type: ignore[method-assign]
@@ -96,10 +89,12 @@ def init_app(app: Quart, settings: Settings) -> None:
         status = info.response.status_code
         metrics.observe_request(request.method, info.route or metrics.UNMATCHED, status, seconds)
         if log_every_request or (status >= 400 and status not in NOT_LOGGED):
-            log_request(info, status, seconds)
+            log_request(info, status, seconds, signed_in_sub)
 
 
-def log_request(info: RequestInfo, status: int, seconds: float) -> None:
+def log_request(
+    info: RequestInfo, status: int, seconds: float, signed_in_sub: Callable[[], str | None]
+) -> None:
     """The request's one line: method, path, status and duration (and route, id, user)."""
     duration_ms = round(seconds * 1000, 2)
     extra: dict[str, Any] = {
