@@ -56,6 +56,7 @@ async def test_a_sign_in_a_page_and_a_sign_out_move_their_counters(
     assert moved("provider_requests_total", endpoint="token", result="ok") == 2  # code, refresh
     assert moved("provider_requests_total", endpoint="userinfo", result="ok") == 1
     assert moved("provider_requests_total", endpoint="revocation", result="ok") == 1
+    assert moved("provider_requests_total", endpoint="api", result="ok") == 1  # API_URL
     assert moved("provider_request_duration_seconds_count", endpoint="token") == 2
     assert moved("http_requests_total", route="/callback", status="302") == 1
     assert moved("http_requests_total", route="/callback", status="400") == 1

@@ -9,6 +9,22 @@ from quart import session
 from app.sessions.data import signed_in_claims
 
 
+def _text(claims: dict[str, Any], name: str) -> str | None:
+    value = claims.get(name)
+    return value if isinstance(value, str) and value else None
+
+
+class _TextClaim:
+    """A read-only attribute of `current_user`: one text claim of the signed-in user."""
+
+    def __init__(self, claim: str, doc: str) -> None:
+        self.claim = claim
+        self.__doc__ = doc
+
+    def __get__(self, user: CurrentUser | None, owner: type | None = None) -> str | None:
+        return _text(signed_in_claims(session) or {}, self.claim)
+
+
 class CurrentUser:
     """The user signed in to the current request's session (every field None when signed out).
 
@@ -28,39 +44,17 @@ class CurrentUser:
         """True when the session holds a signed-in user."""
         return signed_in_claims(session) is not None
 
-    @property
-    def sub(self) -> str | None:
-        """The user's id at Logto."""
-        return self._text("sub")
+    sub = _TextClaim("sub", "The user's id at Logto.")
+    username = _TextClaim("username", "The username, if the user has one.")
+    email = _TextClaim("email", "The email address, if the sign-in asked for it.")
+    picture = _TextClaim("picture", "The URL of the user's picture.")
+    sid = _TextClaim("sid", "The Logto session the user signed in through.")
 
     @property
     def name(self) -> str | None:
         """What to greet the user with: the name, else the username."""
-        return self._text("name") or self._text("username")
-
-    @property
-    def username(self) -> str | None:
-        """The username, if the user has one."""
-        return self._text("username")
-
-    @property
-    def email(self) -> str | None:
-        """The email address, if the sign-in asked for it."""
-        return self._text("email")
-
-    @property
-    def picture(self) -> str | None:
-        """The URL of the user's picture."""
-        return self._text("picture")
-
-    @property
-    def sid(self) -> str | None:
-        """The Logto session the user signed in through."""
-        return self._text("sid")
-
-    def _text(self, name: str) -> str | None:
-        value = self.claims.get(name)
-        return value if isinstance(value, str) and value else None
+        claims = self.claims
+        return _text(claims, "name") or _text(claims, "username")
 
     def __repr__(self) -> str:
         return f"<current_user sub={self.sub!r}>" if self.is_authenticated else "<signed out>"
