@@ -141,6 +141,7 @@ class HostileProvider:
         self.id_token: Callable[[HostileProvider], str] = lambda provider: provider.sign()
         self.discovery_changes: dict[str, Any] = {}
         self.jwks_delay = 0.0
+        self.jwks_cache_control: str | None = None  # the JWKS response's Cache-Control
         self.token_delay = 0.0
         self.jwks_requested = asyncio.Event()
         self.failing: set[str] = set()  # paths that answer 500; ALL_PATHS is a provider down
@@ -177,6 +178,10 @@ class HostileProvider:
     def rotate_key(self) -> None:
         """Sign with a new key from now on; the JWKS keeps the old one, as Logto does."""
         self.keys.insert(0, SigningKey.generate())
+
+    def withdraw_old_keys(self) -> None:
+        """Publish only the current key, as after an administrator removed a compromised one."""
+        del self.keys[1:]
 
     def claims(self, **changes: Any) -> dict[str, Any]:
         """Valid ID token claims for the test user; a change to None removes that claim."""
@@ -250,7 +255,8 @@ class HostileProvider:
     async def _jwks(self, request: web.Request) -> web.Response:
         self.jwks_requested.set()
         await asyncio.sleep(self.jwks_delay)
-        return web.json_response({"keys": [key.public_jwk() for key in self.keys]})
+        headers = {"Cache-Control": self.jwks_cache_control} if self.jwks_cache_control else None
+        return web.json_response({"keys": [key.public_jwk() for key in self.keys]}, headers=headers)
 
     async def _attacker_jwks(self, request: web.Request) -> web.Response:
         return web.json_response({"keys": [self.attacker.public_jwk()]})

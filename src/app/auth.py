@@ -6,7 +6,8 @@
   `email`, `picture`, `sid`, `claims`), in every request and every template.
 - `@login_required`: a signed-out GET goes to /sign-in?next=<here>; other methods get 401.
 - `@require_access_token(*scopes)`: the bearer-token guard of /api/me for any route
-  (401/403 JSON; the verified claims in `g.access_token_claims`).
+  (401/403 JSON; the verified claims in `g.access_token_claims`); user tokens only, unless
+  `organization=True` (then organization tokens only, the id in `g.access_token_organization`).
 - `logto`: the app's `LogtoAuth` (`current_app.extensions["logto"]`):
   `await logto.access_token(resource)`, `await logto.organization_token(id)`,
   `await logto.user_info()`, and the rest of its methods.
@@ -63,7 +64,12 @@ def login_required(view: View[P]) -> View[P]:
     return guarded
 
 
-def require_access_token(*scopes: str, audience: str | None = None) -> Callable[[View[P]], View[P]]:
+def require_access_token(
+    *scopes: str, audience: str | None = None, organization: bool = False
+) -> Callable[[View[P]], View[P]]:
     """Let a request through only with a valid access token for `audience` (API_RESOURCE by
-    default) that grants every one of `scopes`."""
-    return guard_access_token(lambda: current_auth().parts, scopes, audience)
+    default) that grants every one of `scopes`: a user token, or with `organization=True` an
+    organization token (its id in `g.access_token_organization`)."""
+    return guard_access_token(
+        lambda: current_auth().parts, scopes, audience, organization=organization
+    )

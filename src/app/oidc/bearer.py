@@ -10,7 +10,9 @@ Protect any route in one line::
 The guard verifies a JWT access token that Logto issued for API_RESOURCE (signature from
 the provider's cached keys, iss, aud, exp, nbf, an asymmetric algorithm the provider
 announces, `typ` at+jwt), answers 401 with `WWW-Authenticate: Bearer` otherwise and 403
-`insufficient_scope` when a required scope is missing.
+`insufficient_scope` when a required scope is missing. Organization tokens (with
+`organization_id`) pass only routes that opt in with `organization=True`, which find the id
+in `g.access_token_organization`.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from app.oidc.parts import Parts
 P = ParamSpec("P")
 View = Callable[P, Awaitable[ResponseReturnValue]]
 CLAIMS = "access_token_claims"
+ORGANIZATION = "access_token_organization"  # the organization id, on routes that opt in
+ORGANIZATION_CLAIM = "organization_id"  # set by Logto on organization-level API tokens
 logger = logging.getLogger("app.bearer")
 
 
@@ -95,8 +99,39 @@ async def verified_claims(parts: Parts, audience: str) -> dict[str, Any]:
         ) from error
 
 
+def check_organization(claims: dict[str, Any], *, organization: bool, realm: str) -> str | None:
+    """The token's organization id; a 401 when it has one and the route takes user tokens,
+    or has none and the route takes organization tokens.
+
+    Logto issues API tokens for an organization role (organization-level API resources) with
+    the same audience and scopes as user-level ones, plus `organization_id`: a permission held
+    only in one organization must not pass a route meant for the tenant-wide permission.
+    """
+    found = claims.get(ORGANIZATION_CLAIM)
+    if found is not None and not (isinstance(found, str) and found):
+        raise bearer_error(
+            401, "invalid_token", "The token's organization_id is malformed.", realm=realm
+        )
+    if found and not organization:
+        raise bearer_error(
+            401,
+            "invalid_token",
+            "This route takes user tokens, not an organization token (organization_id).",
+            realm=realm,
+        )
+    if organization and not found:
+        raise bearer_error(
+            401, "invalid_token", "This route takes organization tokens only.", realm=realm
+        )
+    return found or None
+
+
 def guard_access_token(
-    parts_of: Callable[[], Parts], scopes: tuple[str, ...], audience: str | None
+    parts_of: Callable[[], Parts],
+    scopes: tuple[str, ...],
+    audience: str | None,
+    *,
+    organization: bool = False,
 ) -> Callable[[View[P]], View[P]]:
     """The decorator behind `require_access_token` (the parts are looked up per request)."""
 
@@ -108,15 +143,18 @@ def guard_access_token(
             if not resource:
                 raise AppError(404, "This app has no API (API_RESOURCE is not set).")
             claims = await verified_claims(parts, resource)
+            realm = parts.settings.API_RESOURCE or "api"
+            organization_id = check_organization(claims, organization=organization, realm=realm)
             if missing := [scope for scope in scopes if scope not in scopes_of(claims)]:
                 raise bearer_error(
                     403,
                     "insufficient_scope",
                     f"The access token lacks the scope {' '.join(missing)}.",
-                    realm=parts.settings.API_RESOURCE or "api",
+                    realm=realm,
                     scope=" ".join(scopes),
                 )
             setattr(g, CLAIMS, claims)
+            setattr(g, ORGANIZATION, organization_id)
             return await view(*args, **kwargs)
 
         return guarded

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import jwt
 import pydantic
 from logto import (
     AccessToken,
@@ -47,7 +48,7 @@ class PooledOidcCore(OidcCore):  # type: ignore[misc]
         # No super().__init__(): it builds a PyJWKClient, whose key fetch blocks the event loop.
         self.metadata = metadata
         self.http = http
-        self.jwks = JwksCache(lambda: http.document(metadata.jwks_uri))
+        self.jwks = JwksCache(lambda: http.cacheable_document(metadata.jwks_uri))
         self.algorithms = (
             frozenset(metadata.id_token_signing_alg_values_supported) & ASYMMETRIC_ALGORITHMS
         )
@@ -152,12 +153,36 @@ class PooledLogtoClient(LogtoClient):  # type: ignore[misc]
         return self._oidcCore
 
     async def _handleTokenResponse(self, resource: str, tokenResponse: TokenResponse) -> None:
-        """Get the ID token's key into the cache, then let the SDK verify and store the tokens."""
+        """Get the ID token's key into the cache, refuse an ID token about someone else, then
+        let the SDK verify and store the tokens."""
         if tokenResponse.id_token is not None:
             core = await self.getOidcCore()
             header = checked_header(tokenResponse.id_token, core.algorithms)
             await core.jwks.ensure(header["kid"])
+            self._check_same_user(core, tokenResponse.id_token)
         await super()._handleTokenResponse(resource, tokenResponse)
+
+    def _check_same_user(self, core: PooledOidcCore, id_token: str) -> None:
+        """OpenID Connect Core 12.2: an ID token that replaces the stored one must have the same
+        iss, sub and aud (a refresh, or a re-authentication of the signed-in user)."""
+        stored = self._storage.get("idToken")
+        if stored is None:
+            return  # a first sign-in: nothing to compare with
+        expected = Expected(core.metadata.issuer, self.config.appId, core.algorithms)
+        new = verify_jwt(id_token, core.jwks.keys, expected)
+        old = jwt.decode(stored, options={"verify_signature": False})
+        for claim in ("iss", "sub", "aud"):
+            if _as_set(new.get(claim)) != _as_set(old.get(claim)):
+                raise TokenRejected(f"the new ID token has another {claim} than the stored one")
+
+
+def _as_set(value: Any) -> frozenset[str]:
+    """A claim that may be a string or a list of strings, compared as a set."""
+    if isinstance(value, str):
+        return frozenset({value})
+    if isinstance(value, list):
+        return frozenset(str(item) for item in value)
+    return frozenset()
 
     def _setAccessToken(self, resource: str, accessToken: str, expiresIn: int) -> None:
         """Keep the token until shortly before it expires: a tenth of its life early, at least

@@ -69,9 +69,18 @@ async def first_use(parts: Parts, jti: str) -> bool:
 
 
 async def sessions_for_logout(parts: Parts, claims: dict[str, Any]) -> list[str]:
-    """The app sessions a logout token ends: those of its Logto sid, else all of its sub."""
-    if isinstance(claims.get("sid"), str):
-        return await parts.store.session_ids_of_logto_session(claims["sid"])
+    """The app sessions a logout token ends: those of its Logto sid, else all of its sub.
+
+    With both sid and sub, when no session is bound to the sid, the sessions of that sub that
+    recorded no sid (their ID token had none) end: nothing ties them to another Logto session.
+    """
+    sid, sub = claims.get("sid"), claims.get("sub")
+    if isinstance(sid, str):
+        bound = await parts.store.session_ids_of_logto_session(sid)
+        if bound or not isinstance(sub, str):
+            return bound
+        sessions = await parts.store.sessions_of_user(sub)
+        return [s.sid for s in sessions if s.owner is not None and s.owner.logto_sid is None]
     return await parts.store.session_ids_of_user(claims["sub"])
 
 

@@ -102,10 +102,17 @@ class ProviderHttp:
 
     async def document(self, url: str, endpoint: str | None = None) -> Any:
         """The JSON document at `url` (discovery, JWKS); an error status raises ClientError."""
+        document, _ = await self.cacheable_document(url, endpoint)
+        return document
+
+    async def cacheable_document(
+        self, url: str, endpoint: str | None = None
+    ) -> tuple[Any, float | None]:
+        """The JSON document at `url` and its `Cache-Control: max-age` in seconds, if any."""
         with provider_request(url, endpoint):
             async with self.session.get(url) as response:
                 response.raise_for_status()
-                return await response.json()
+                return await response.json(), max_age(response.headers.get("Cache-Control"))
 
     async def sdk_request(
         self, method: str, url: str, endpoint: str | None = None, **kwargs: Any
@@ -136,6 +143,17 @@ class ProviderHttp:
             async with self.session.get(url, headers=headers) as response:
                 body = await response.content.read(limit)
                 return response.status, body.decode(errors="replace")
+
+
+def max_age(cache_control: str | None) -> float | None:
+    """The max-age of a Cache-Control header (0 for no-store or no-cache), if it gives one."""
+    for directive in (cache_control or "").lower().split(","):
+        name, _, value = directive.strip().partition("=")
+        if name in {"no-store", "no-cache"}:
+            return 0.0
+        if name == "max-age" and value.strip().isdigit():
+            return float(value.strip())
+    return None
 
 
 def describe(error: BaseException) -> str:

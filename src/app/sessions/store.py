@@ -347,9 +347,14 @@ class SessionStore(SessionInterface):
         data = self.serializer.dumps(dict(session))
         pipe.set(data_key, data, ex=ttl, xx=session.state.stored)
         pipe.set(seen_key, now, ex=ttl)  # harmless if orphaned: it only expires
-        if owner := index.owner_of(session):
+        owner = index.owner_of(session)
+        if session.state.owner is not None and session.state.owner != owner:
+            # A refresh changed the Logto session (sid): no longer listed under the old one.
+            index.queue_remove(pipe, session.state.owner, session.sid)
+        if owner is not None:
             # Listed even if the SET XX above found the session gone: readers skip such ids.
             index.queue_add(pipe, owner, session.sid, now + ttl, self.lifetime)
+        session.state.owner = owner
 
     def _set_cookie(
         self,
