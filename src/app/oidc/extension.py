@@ -154,6 +154,8 @@ class LogtoAuth:
         """Finish the sign-in of this callback; return the path to go to next."""
         next_path = await flows.complete_sign_in(self.parts, callback_url, state, iss)
         set_user_agent(session, user_agent)
+        if current_user.sub is not None:
+            await logout.enforce_session_cap(self.parts, current_user.sub)
         return next_path
 
     async def sign_out(self) -> str | None:

@@ -24,6 +24,7 @@ BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 LOGOUT_TOKEN_CLAIMS = ("iss", "aud", "iat", "jti", "events")
 LOGOUT_TOKEN_TYPE = "logout+jwt"  # noqa: S105 - the typ of a logout token, not a secret
 MAX_AGE = 5 * 60  # seconds a logout token is accepted after it was issued
+REVOKE_BATCH = 10  # refresh tokens revoked at once
 
 logger = logging.getLogger("app.logout")
 
@@ -99,22 +100,41 @@ async def end_sessions(parts: Parts, sids: list[str], *, sub: str | None = None)
     return len(found)
 
 
-async def revoke_all(parts: Parts, refresh_tokens: list[str]) -> None:
-    """Revoke every token at Logto at once, giving up (logged) after PROVIDER_TIMEOUT."""
-    if not refresh_tokens:
-        return
+async def revoke_all(parts: Parts, refresh_tokens: list[str]) -> int:
+    """Revoke the tokens at Logto, REVOKE_BATCH at a time, for at most PROVIDER_TIMEOUT in all;
+    return (and log) how many could not be revoked."""
+    revoked = 0
     try:
         async with asyncio.timeout(parts.settings.PROVIDER_TIMEOUT):
-            results = await asyncio.gather(
-                *(tokens.revoke(parts.client, token) for token in refresh_tokens),
-                return_exceptions=True,
-            )
+            for start in range(0, len(refresh_tokens), REVOKE_BATCH):
+                batch = refresh_tokens[start : start + REVOKE_BATCH]
+                results = await asyncio.gather(
+                    *(tokens.revoke(parts.client, token) for token in batch),
+                    return_exceptions=True,
+                )
+                revoked += sum(result is True for result in results)
     except TimeoutError:
-        logger.warning("Revoking %d refresh tokens took too long", len(refresh_tokens))
-        return
-    for result in results:
-        if isinstance(result, BaseException):
-            logger.warning("Could not revoke a refresh token: %s", result)
+        logger.warning("Revoking refresh tokens took longer than PROVIDER_TIMEOUT")
+    failed = len(refresh_tokens) - revoked
+    if failed:
+        logger.warning(
+            "Could not revoke %d of %d refresh tokens at Logto (they end when they expire)",
+            failed,
+            len(refresh_tokens),
+        )
+    return failed
+
+
+async def enforce_session_cap(parts: Parts, sub: str) -> int:
+    """Make room for one more session of `sub`: end its least recently used sessions beyond
+    MAX_SESSIONS_PER_USER - 1 (their refresh tokens revoked); return how many ended."""
+    keep = parts.settings.MAX_SESSIONS_PER_USER - 1
+    excess = await parts.store.least_recent_session_ids(sub, keep)
+    if not excess:
+        return 0
+    ended = await end_sessions(parts, excess, sub=sub)
+    logger.info("Ended %d session(s) of a user over MAX_SESSIONS_PER_USER", ended)
+    return ended
 
 
 async def other_sessions(parts: Parts, sub: str, current_sid: str) -> list[StoredSession]:

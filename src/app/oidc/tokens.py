@@ -59,13 +59,17 @@ async def access_token(parts: Parts, resource: str = "") -> str:
     if client.getRefreshToken() is None:
         raise signed_out("no refresh token in the session")
     seconds = parts.settings.PROVIDER_TIMEOUT + 5
+    assert isinstance(session, ServerSession)
     async with parts.store.refresh_lock(session_id_of(session), seconds):
         await _adopt_stored_tokens(parts)
-        token = client._getAccessToken(resource)
-        if token is None:
-            token = await _refresh(client, resource)
-        assert isinstance(session, ServerSession)
-        await parts.store.persist(session)
+        try:
+            token = client._getAccessToken(resource)
+            if token is None:
+                token = await _refresh(client, resource)
+        finally:
+            # Whatever happened, the token fields are written here, under the lock: left to
+            # the end of the request, the adopted copy could overwrite a newer refresh.
+            await parts.store.persist(session)
     return str(token)
 
 

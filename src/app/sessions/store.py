@@ -456,6 +456,11 @@ class SessionStore(SessionInterface):
         """The app sessions the index lists for user `sub`."""
         return await index.live_members(self.redis, index.user_key(sub))
 
+    async def least_recent_session_ids(self, sub: str, keep: int) -> list[str]:
+        """User `sub`'s listed sessions beyond the `keep` most recently used, oldest first."""
+        sids = await self.session_ids_of_user(sub)  # by expiry: least recently used first
+        return sids[: max(len(sids) - keep, 0)]
+
     def refresh_lock(self, sid: str, seconds: float) -> Lock:
         """The lock under which session `sid`'s tokens are refreshed, across workers."""
         return self.redis.lock(LOCK_PREFIX + sid, timeout=seconds, blocking_timeout=seconds)
