@@ -16,6 +16,7 @@ all off here, so the store implements Quart's own SessionInterface directly.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import secrets
 import time
@@ -33,6 +34,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from app.config import Settings
 from app.observability.metrics import redis_errors
+from app.redis_urls import parse_redis_url
 from app.sessions import index
 from app.sessions.data import (
     CREATED,
@@ -50,12 +52,14 @@ KEY_PREFIX = "session:"
 LOCK_PREFIX = "lock:refresh:"
 JTI_PREFIX = "backchannel-jti:"
 TOUCH_INTERVAL = 60  # seconds between "seen" writes of one session
+REPLICA_WAIT_MAX = 0.5  # seconds an ended session waits for a replica's acknowledgement
 # Routes that never need a session, so they work (and cost nothing) while Redis is away:
 # probes, static files, the bearer-token API, server-to-server calls.
 SESSIONLESS_PATHS = ("/static/", "/healthz", "/readyz", "/api/", "/backchannel-logout", "/metrics")
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{43}")  # what new_session_id makes, nothing else
 
 WriteFailed = Callable[[Response], Awaitable[None]]
+logger = logging.getLogger("app.sessions")
 
 
 @dataclass(slots=True)
@@ -165,6 +169,9 @@ class SessionStore(SessionInterface):
         self.lifetime = settings.SESSION_LIFETIME
         self.idle_timeout = settings.SESSION_IDLE_TIMEOUT
         self._redis: RedisClient | None = None
+        self.replicated = parse_redis_url(settings.redis_url).topology != "standalone"
+        # Below REDIS_TIMEOUT, so the WAIT itself never times the connection out.
+        self.replica_wait_ms = int(min(settings.REDIS_TIMEOUT / 2, REPLICA_WAIT_MAX) * 1000)
         # Set by the web layer: turns a response into the outage page when its write fails.
         self.write_failed: WriteFailed | None = None
 
@@ -318,8 +325,9 @@ class SessionStore(SessionInterface):
                 session.modified = True
                 state.stored = False
                 state.regenerate = False
+            ended: list[str] = []
             if session.modified:
-                self._queue_write(pipe, session, now)
+                ended = self._queue_write(pipe, session, now)
                 self._set_cookie(app, session, response, now)
             elif state.touch_due:
                 data_key, seen_key = session_keys(session.sid)
@@ -328,18 +336,20 @@ class SessionStore(SessionInterface):
                 if owner := index.owner_of(session):
                     index.queue_touch(pipe, owner, session.sid, now + ttl)
             if len(pipe):
-                await pipe.execute()
+                await self._execute(pipe, ended)
 
     def _queue_delete(self, pipe: Any, session: ServerSession) -> None:
         pipe.delete(*session_keys(session.sid))
         if owner := session.state.owner:
             index.queue_remove(pipe, owner, session.sid)
 
-    def _queue_write(self, pipe: Any, session: ServerSession, now: float) -> None:
+    def _queue_write(self, pipe: Any, session: ServerSession, now: float) -> list[str]:
+        """Queue the session's write (or its deletion, once it is empty); return the ids of
+        the stored sessions this ends."""
         data_key, seen_key = session_keys(session.sid)
         if is_empty(session):
             self._queue_delete(pipe, session)
-            return
+            return [session.sid] if session.state.stored else []
         session.setdefault(CREATED, now)
         ttl = self.ttl(session, now)
         # A session read from Redis is only updated while it is still there: a sign-out (or
@@ -355,6 +365,37 @@ class SessionStore(SessionInterface):
             # Listed even if the SET XX above found the session gone: readers skip such ids.
             index.queue_add(pipe, owner, session.sid, now + ttl, self.lifetime)
         session.state.owner = owner
+        return []
+
+    async def _execute(self, pipe: Any, ended: list[str]) -> list[Any]:
+        """Send the pipeline; when it ends sessions on a replicated topology (Sentinel,
+        Cluster), wait (bounded) until a replica has the deletions too, so a failover right
+        after cannot bring an ended session back. Replication is asynchronous otherwise."""
+        waits = self._queue_replica_waits(pipe, ended) if self.replicated else 0
+        results: list[Any] = await pipe.execute()
+        if waits and not all(results[-waits:]):
+            logger.warning(
+                "No replica acknowledged an ended session within %d ms: a failover now could "
+                "bring it back (see min-replicas-to-write)",
+                self.replica_wait_ms,
+            )
+        return results
+
+    def _queue_replica_waits(self, pipe: Any, sids: list[str]) -> int:
+        """Queue WAIT 1 <ms> behind the deletions, on the connection that sent them: on a
+        Cluster once per node that holds one of their data keys."""
+        if not sids:
+            return 0
+        if not uses_cluster(self.redis):
+            pipe.execute_command("WAIT", 1, self.replica_wait_ms)
+            return 1
+        cluster: Any = self.redis
+        nodes = {cluster.get_node_from_key(session_keys(sid)[0]).name: sid for sid in sids}
+        for name in nodes:
+            pipe.execute_command(
+                "WAIT", 1, self.replica_wait_ms, target_nodes=cluster.get_node(node_name=name)
+            )
+        return len(nodes)
 
     def _set_cookie(
         self,
@@ -390,8 +431,7 @@ class SessionStore(SessionInterface):
     async def persist(self, session: ServerSession) -> None:
         """Write the session now (inside a lock), so the end of the request need not."""
         async with self.redis.pipeline(transaction=False) as pipe:
-            self._queue_write(pipe, session, time.time())
-            await pipe.execute()
+            await self._execute(pipe, self._queue_write(pipe, session, time.time()))
         session.modified = False
 
     async def create_signed_in(self, claims: dict[str, Any], id_token: str) -> str:
@@ -441,7 +481,7 @@ class SessionStore(SessionInterface):
                 pipe.delete(*session_keys(stored.sid))
                 if owner := stored.owner:
                     index.queue_remove(pipe, owner, stored.sid)
-            await pipe.execute()
+            await self._execute(pipe, [stored.sid for stored in sessions])
 
     async def sessions_of_user(self, sub: str) -> list[StoredSession]:
         """The stored sessions of user `sub` (index entries of ended sessions are skipped)."""
