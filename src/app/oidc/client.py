@@ -175,15 +175,6 @@ class PooledLogtoClient(LogtoClient):  # type: ignore[misc]
             if _as_set(new.get(claim)) != _as_set(old.get(claim)):
                 raise TokenRejected(f"the new ID token has another {claim} than the stored one")
 
-
-def _as_set(value: Any) -> frozenset[str]:
-    """A claim that may be a string or a list of strings, compared as a set."""
-    if isinstance(value, str):
-        return frozenset({value})
-    if isinstance(value, list):
-        return frozenset(str(item) for item in value)
-    return frozenset()
-
     def _setAccessToken(self, resource: str, accessToken: str, expiresIn: int) -> None:
         """Keep the token until shortly before it expires: a tenth of its life early, at least
         1 s and at most the SDK's 60 s (the SDK always takes 60 s off, so it never reused a
@@ -194,3 +185,12 @@ def _as_set(value: Any) -> frozenset[str]:
             token=accessToken, expiresAt=int(time.time()) + expiresIn - margin
         )
         self._storage.set("accessTokenMap", tokens.model_dump_json())
+
+
+def _as_set(value: Any) -> frozenset[str]:
+    """A claim that may be a string or a list of strings, compared as a set."""
+    if isinstance(value, str):
+        return frozenset({value})
+    if isinstance(value, list):
+        return frozenset(str(item) for item in value)
+    return frozenset()
