@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     PROVIDER_TIMEOUT: float = Field(default=10.0, gt=0, description="seconds per provider call")
     SESSION_LIFETIME: int = Field(default=14 * 24 * 3600, gt=0, description="absolute, seconds")
     SESSION_IDLE_TIMEOUT: int = Field(default=24 * 3600, gt=0, description="idle, seconds")
+    SESSION_CACHE_SIZE: int = Field(
+        default=10_000, ge=0, description="sessions each worker keeps in memory; 0: none"
+    )
     MAX_SESSIONS_PER_USER: int = Field(default=50, gt=0, description="app sessions per user")
     LOGTO_SCOPES: str = "email"
     LOGTO_RESOURCES: str | None = None

@@ -92,6 +92,18 @@ backchannel_logouts = Counter(
 redis_errors = Counter(
     "redis_errors", "Redis calls that failed, by where they failed.", ["operation"]
 )
+session_cache_lookups = Counter(
+    "session_cache_lookups",
+    "Session reads by where they were answered: hit (memory), miss (Redis, then kept), "
+    "bypass (Redis: the invalidation channel was not live).",
+    ["result"],
+)
+session_cache_hits = session_cache_lookups.labels("hit")
+session_cache_misses = session_cache_lookups.labels("miss")
+session_cache_bypasses = session_cache_lookups.labels("bypass")
+session_cache_evictions = Counter(
+    "session_cache_evictions", "Sessions dropped from a worker's cache to stay within its size."
+)
 provider_requests = Counter(
     "provider_requests", "Requests to Logto, by endpoint and result.", ["endpoint", "result"]
 )

@@ -34,8 +34,9 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from app.config import Settings
 from app.observability.metrics import redis_errors
-from app.redis_urls import parse_redis_url
+from app.redis_urls import RedisTarget, parse_redis_url
 from app.sessions import index
+from app.sessions.cache import SessionCache
 from app.sessions.data import (
     CREATED,
     created_of,
@@ -46,6 +47,7 @@ from app.sessions.data import (
     user_agent_of,
 )
 from app.sessions.data import sdk_value as stored_sdk_value
+from app.sessions.invalidation import Address, InvalidationChannel, standalone_address
 from app.sessions.redis_client import RedisClient, create_redis, uses_cluster
 
 KEY_PREFIX = "session:"
@@ -149,6 +151,14 @@ class CompactJson:
         return json.loads(value)
 
 
+def session_id_of_key(key: str) -> str | None:
+    """The session id in a session key (`session:{<id>}` or `session:{<id>}:seen`)."""
+    if not key.startswith(KEY_PREFIX + "{"):
+        return None
+    sid, closed, _ = key[len(KEY_PREFIX) + 1 :].partition("}")
+    return sid if closed else None
+
+
 def session_keys(sid: str) -> tuple[str, str]:
     """The data key and the last-seen key of session `sid` (one Cluster slot)."""
     return f"{KEY_PREFIX}{{{sid}}}", f"{KEY_PREFIX}{{{sid}}}:seen"
@@ -169,7 +179,11 @@ class SessionStore(SessionInterface):
         self.lifetime = settings.SESSION_LIFETIME
         self.idle_timeout = settings.SESSION_IDLE_TIMEOUT
         self._redis: RedisClient | None = None
-        self.replicated = parse_redis_url(settings.redis_url).topology != "standalone"
+        self._target = parse_redis_url(settings.redis_url)
+        self.replicated = self._target.topology != "standalone"
+        cached = settings.SESSION_CACHE_SIZE > 0 and self._target.topology != "cluster"
+        self.cache = SessionCache(settings.SESSION_CACHE_SIZE) if cached else None
+        self._channel: InvalidationChannel | None = None
         # Below REDIS_TIMEOUT, so the WAIT itself never times the connection out.
         self.replica_wait_ms = int(min(settings.REDIS_TIMEOUT / 2, REPLICA_WAIT_MAX) * 1000)
         # Set by the web layer: turns a response into the outage page when its write fails.
@@ -178,11 +192,34 @@ class SessionStore(SessionInterface):
     # Lifecycle and the client
 
     async def open(self) -> None:
-        """Create the Redis client (before serving, inside the worker's event loop)."""
+        """Create the Redis client and start the cache's invalidation channel (before
+        serving, inside the worker's event loop)."""
         self._redis = create_redis(self.settings)
+        if self.cache is not None:
+            self._channel = InvalidationChannel(
+                self.cache, self._channel_address, KEY_PREFIX, self.settings.REDIS_TIMEOUT
+            )
+            self._channel.key_to_sid = session_id_of_key
+            self._channel.start()
+
+    async def _channel_address(self) -> Address:
+        """Where the invalidation channel connects: the server, or Sentinel's current primary."""
+        target: RedisTarget = self._target
+        if target.topology != "sentinel":
+            return standalone_address(target)
+        client: Any = self.redis
+        pool = client.connection_pool
+        host, port = await pool.sentinel_manager.discover_master(target.primary)
+        options = target.options
+        return Address(
+            host, int(port), None, None, options.get("username"), options.get("password")
+        )
 
     async def close(self) -> None:
-        """Close the Redis client (after serving)."""
+        """Stop the invalidation channel and close the Redis client (after serving)."""
+        if self._channel is not None:
+            await self._channel.stop()
+            self._channel = None
         if self._redis is not None:
             await self._redis.aclose()
             self._redis = None
@@ -228,7 +265,7 @@ class SessionStore(SessionInterface):
         if not SESSION_ID.fullmatch(sid):
             return self.fresh()
         try:
-            blob, seen = await self._mget(session_keys(sid))
+            blob, seen = await self._read(sid)
         except RedisError as error:
             redis_errors.labels("open_session").inc()
             app.logger.warning("Redis unavailable while opening a session: %s", error)
@@ -238,6 +275,8 @@ class SessionStore(SessionInterface):
         if data is None or self._expired(data, number(seen), now):
             if blob is not None:
                 await self.redis.delete(*session_keys(sid))
+                if self.cache is not None:
+                    self.cache.forget([sid])
             return self.fresh()
         state = RequestState(
             stored=True,
@@ -245,6 +284,18 @@ class SessionStore(SessionInterface):
             touch_due=now - (number(seen) or 0.0) >= TOUCH_INTERVAL,
         )
         return ServerSession(data, sid=sid, state=state)
+
+    async def _read(self, sid: str) -> tuple[str | None, str | None]:
+        """Session `sid`'s data and last-seen time: from the cache when it may be used."""
+        cache = self.cache
+        if cache is not None and (entry := cache.get(sid)) is not None:
+            return entry
+        epoch = cache.epoch if cache is not None else 0
+        found = await self._mget(session_keys(sid))
+        blob, seen = found[0], found[1]
+        if cache is not None and blob is not None:
+            cache.put(sid, (blob, seen), epoch)
+        return blob, seen
 
     async def _mget(self, keys: tuple[str, str]) -> list[str | None]:
         # The same MGET as `redis.mget`, on a pooled connection directly: redis-py's
@@ -319,7 +370,9 @@ class SessionStore(SessionInterface):
         state = session.state
         redis: Any = self.redis
         async with redis.pipeline(transaction=False) as pipe:
+            old_sid: list[str] = []
             if state.regenerate:
+                old_sid = [session.sid]
                 self._queue_delete(pipe, session)
                 session.sid = new_session_id()
                 session.modified = True
@@ -336,7 +389,7 @@ class SessionStore(SessionInterface):
                 if owner := index.owner_of(session):
                     index.queue_touch(pipe, owner, session.sid, now + ttl)
             if len(pipe):
-                await self._execute(pipe, ended)
+                await self._execute(pipe, ended, [*old_sid, session.sid])
 
     def _queue_delete(self, pipe: Any, session: ServerSession) -> None:
         pipe.delete(*session_keys(session.sid))
@@ -367,12 +420,19 @@ class SessionStore(SessionInterface):
         session.state.owner = owner
         return []
 
-    async def _execute(self, pipe: Any, ended: list[str]) -> list[Any]:
-        """Send the pipeline; when it ends sessions on a replicated topology (Sentinel,
-        Cluster), wait (bounded) until a replica has the deletions too, so a failover right
-        after cannot bring an ended session back. Replication is asynchronous otherwise."""
+    async def _execute(self, pipe: Any, ended: list[str], written: list[str]) -> list[Any]:
+        """Send the pipeline that writes (or ends) the sessions `written`; when it ends
+        sessions on a replicated topology (Sentinel, Cluster), wait (bounded) until a replica
+        has the deletions too, so a failover right after cannot bring an ended session back.
+        Replication is asynchronous otherwise."""
         waits = self._queue_replica_waits(pipe, ended) if self.replicated else 0
-        results: list[Any] = await pipe.execute()
+        if self.cache is not None:
+            self.cache.forget(written)  # before and after: no read in between is kept
+        try:
+            results: list[Any] = await pipe.execute()
+        finally:
+            if self.cache is not None:
+                self.cache.forget(written)
         if waits and not all(results[-waits:]):
             logger.warning(
                 "No replica acknowledged an ended session within %d ms: a failover now could "
@@ -431,7 +491,8 @@ class SessionStore(SessionInterface):
     async def persist(self, session: ServerSession) -> None:
         """Write the session now (inside a lock), so the end of the request need not."""
         async with self.redis.pipeline(transaction=False) as pipe:
-            await self._execute(pipe, self._queue_write(pipe, session, time.time()))
+            ended = self._queue_write(pipe, session, time.time())
+            await self._execute(pipe, ended, [session.sid])
         session.modified = False
 
     async def create_signed_in(self, claims: dict[str, Any], id_token: str) -> str:
@@ -481,7 +542,8 @@ class SessionStore(SessionInterface):
                 pipe.delete(*session_keys(stored.sid))
                 if owner := stored.owner:
                     index.queue_remove(pipe, owner, stored.sid)
-            await self._execute(pipe, [stored.sid for stored in sessions])
+            sids = [stored.sid for stored in sessions]
+            await self._execute(pipe, sids, sids)
 
     async def sessions_of_user(self, sub: str) -> list[StoredSession]:
         """The stored sessions of user `sub` (index entries of ended sessions are skipped)."""
