@@ -6,7 +6,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from benchmarks import cluster, report
+from benchmarks import cluster, report, stale_window
 from benchmarks.flows import FlowError
 from benchmarks.options import Options, parse_options
 from benchmarks.profile import profile
@@ -26,6 +26,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             profile(options)
         elif options.cluster:
             cluster.compare(options)
+        elif options.stale_window:
+            stale_window.measure(options)
         else:
             _benchmark(options)
     except (ProcessError, WrkError, FlowError) as error:

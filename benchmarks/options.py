@@ -32,6 +32,7 @@ class Options:
     quick: bool
     profile: bool
     cluster: bool
+    stale_window: bool
 
 
 def parse_options(argv: Sequence[str] | None = None) -> Options:
@@ -58,6 +59,7 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         quick=args.quick,
         profile=args.profile,
         cluster=args.cluster,
+        stale_window=args.stale_window,
     )
 
 
@@ -100,5 +102,10 @@ def _parser() -> argparse.ArgumentParser:
         "--cluster",
         action="store_true",
         help="instead: signed-in GET / with sessions in a Redis Cluster vs in one Redis",
+    )
+    add(
+        "--stale-window",
+        action="store_true",
+        help="instead: how long after a sign-out another instance still serves the session",
     )
     return parser
