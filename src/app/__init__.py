@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from quart import Quart
@@ -47,4 +48,12 @@ def create_app(settings: Settings | None = None) -> Quart:
     headers.init_app(app, settings)
     for module in BLUEPRINTS:
         app.register_blueprint(module.blueprint)
+    app.before_serving(freeze_startup_heap)
     return app
+
+
+async def freeze_startup_heap() -> None:
+    """Keep what start-up made out of the collector's way: without it, full collections over
+    the import-time heap make the slowest requests several times slower (p99)."""
+    gc.collect()
+    gc.freeze()
