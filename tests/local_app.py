@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
-from quart import Quart
+from quart import Blueprint, Quart
 from quart.typing import TestClientProtocol as QuartClient
 
 from app import create_app
 from app.oidc.extension import LogtoAuth
 from devstack import LocalIdp
-from tests.conftest import API_RESOURCE, CLIENT_ID, CLIENT_SECRET, LOGTO_SCOPES, make_settings
+from tests.conftest import API_RESOURCE, LOGTO_SCOPES, make_settings
 from tests.stored_session import stored_session
 
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -22,17 +22,22 @@ CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 @asynccontextmanager
 async def local_app(
-    redis_url: str, idp: LocalIdp, port: int, **settings: object
+    redis_url: str,
+    idp: LocalIdp,
+    port: int,
+    *,
+    blueprints: Sequence[Blueprint] = (),
+    **settings: object,
 ) -> AsyncIterator[Quart]:
-    """The app for `idp` (its redirect URI on `port`, registered there), start-up run and its
-    endpoint check done; `settings` override the test settings."""
+    """The app for `idp` (its redirect URI on `port`, registered there) with `blueprints`,
+    start-up run and its endpoint check done; `settings` override the test settings."""
     application = create_app(
         make_settings(
             **{
                 "REDIS_URL": redis_url,
                 "LOGTO_ENDPOINT": idp.endpoint,
-                "LOGTO_APP_ID": CLIENT_ID,
-                "LOGTO_APP_SECRET": CLIENT_SECRET,
+                "LOGTO_APP_ID": idp.client_id,
+                "LOGTO_APP_SECRET": idp.client_secret,
                 "BASE_URL": f"http://127.0.0.1:{port}",
                 "API_RESOURCE": API_RESOURCE,
                 "LOGTO_SCOPES": LOGTO_SCOPES,
@@ -40,6 +45,8 @@ async def local_app(
             }
         )
     )
+    for blueprint in blueprints:
+        application.register_blueprint(blueprint)
     async with application.test_app():
         check = auth_of(application).endpoint_check
         assert check is not None

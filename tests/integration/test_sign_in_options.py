@@ -3,17 +3,22 @@ login_hint, and pushed authorization requests (PAR), over real sockets and in-pr
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import html
 import logging
 import re
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from urllib.parse import urljoin
 
 import aiohttp
 import pytest
 from quart import Quart
+from redis.asyncio import Redis
 
 from app.oidc.provider import ProviderHttp
+from app.testing import signed_in
 from devstack import AppServer, LocalIdp, free_port
 from tests.auth_actions import AuthActions, forms_of
 from tests.conftest import (
@@ -24,7 +29,7 @@ from tests.conftest import (
 )
 from tests.home_page import signed_in_user
 from tests.in_process_sign_in import back_to_the_app, sign_in_in_process
-from tests.local_app import auth_of, local_app, query_of, single_query
+from tests.local_app import auth_of, local_app, query_of, session_id, single_query
 
 CONNECTOR_LINK = re.compile(r'<a class="button connector" href="([^"]+)"[^>]*>([^<]+)</a>')
 # Everything an authorization request carries, which a pushed request must carry as well.
@@ -319,3 +324,47 @@ async def test_par_announced_and_used_logs_nothing_at_start(
         async with local_app(redis_url, idp, app_ports[2], LOGTO_PAR="true"):
             pass
     assert not [r for r in caplog.records if "pushed_authorization" in r.getMessage()]
+
+
+# The signed-in home stays one Redis round trip, no write
+
+
+@asynccontextmanager
+async def redis_commands(redis_url: str) -> AsyncIterator[list[str]]:
+    """Every command Redis receives inside the block (via MONITOR)."""
+    client = Redis.from_url(redis_url, decode_responses=True)
+    seen: list[str] = []
+    try:
+        async with client.monitor() as monitor:
+            ready = asyncio.Event()
+
+            async def watch() -> None:
+                ready.set()
+                async for command in monitor.listen():
+                    seen.append(command["command"])
+
+            watcher = asyncio.create_task(watch())
+            await ready.wait()
+            try:
+                yield seen
+                await asyncio.sleep(0.2)  # let the last commands arrive
+            finally:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
+    finally:
+        await client.aclose()
+
+
+async def test_the_signed_in_home_with_buttons_configured_is_one_redis_read(
+    plain_app: Quart, redis_url: str
+) -> None:
+    async with signed_in(plain_app, sub="user-home", name="Hana") as client:
+        await client.get("/")  # the first request may mark the session as seen
+        async with redis_commands(redis_url) as commands:
+            for _ in range(3):
+                response = await client.get("/")
+                assert signed_in_user(response.status_code, await response.get_data(as_text=True))
+        sid = session_id(client, plain_app)
+    mine = [command for command in commands if f"session:{{{sid}}}" in command]
+    assert [command.split()[0].upper() for command in mine] == ["MGET"] * 3, mine
