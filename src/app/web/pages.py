@@ -59,15 +59,24 @@ async def update_profile() -> ResponseReturnValue:
     try:
         await logto.update_profile(name=name)
     except ProfileRefused as refusal:
-        return await _profile_page(problem=refusal.message, name=name), refusal.status
+        # After a 401, Logto would refuse the userinfo request too (and sign the user out):
+        # the page shows the kept claims only, and the session stays as it was.
+        page = await _profile_page(
+            problem=refusal.message, name=name, with_user_info=refusal.status != 401
+        )
+        return page, refusal.status
     return redirect(url_for("pages.profile", saved="name"), 303)
 
 
 async def _profile_page(
-    *, saved: bool = False, problem: str | None = None, name: str | None = None
+    *,
+    saved: bool = False,
+    problem: str | None = None,
+    name: str | None = None,
+    with_user_info: bool = True,
 ) -> str:
     claims = current_user.claims
-    user_info, user_info_error = await _user_info()
+    user_info, user_info_error = await _user_info() if with_user_info else ({}, None)
     started = logto.session_started()
     person = {**claims, **user_info}
     return await render_page(
