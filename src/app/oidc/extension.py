@@ -78,7 +78,8 @@ class LogtoAuth:
         await self.parts.http.close()
 
     async def _check_endpoint(self) -> None:
-        """Fetch the discovery document once; log one line naming LOGTO_ENDPOINT if wrong."""
+        """Fetch the discovery document once; log one line naming LOGTO_ENDPOINT if wrong, or
+        if LOGTO_PAR is on and it announces no pushed authorization request endpoint."""
         endpoint = self.settings.logto_endpoint
         try:
             async with asyncio.timeout(self.settings.PROVIDER_TIMEOUT):
@@ -93,15 +94,14 @@ class LogtoAuth:
                 endpoint,
                 describe(error),
             )
-            return
-        if self.settings.LOGTO_PAR and not getattr(
-            core.metadata, "pushed_authorization_request_endpoint", None
-        ):
-            logger.warning(
-                "LOGTO_PAR is on, but LOGTO_ENDPOINT %s announces no "
-                "pushed_authorization_request_endpoint: sending plain authorization requests",
-                endpoint,
-            )
+        else:
+            par = getattr(core.metadata, "pushed_authorization_request_endpoint", None)
+            if self.settings.LOGTO_PAR and not par:
+                logger.warning(
+                    "LOGTO_PAR is on, but LOGTO_ENDPOINT %s announces no "
+                    "pushed_authorization_request_endpoint: sending plain authorization requests",
+                    endpoint,
+                )
 
     async def _refuse_without_store(self) -> None:
         if isinstance(session, ServerSession) and session.state.unavailable:
