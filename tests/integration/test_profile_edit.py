@@ -23,6 +23,8 @@ from tests.home_page import signed_in_user
 from tests.in_process_sign_in import sign_in_in_process
 from tests.local_app import local_app
 
+# Usernames here are this module's own: a renamed account stays renamed at the provider for
+# the rest of the run, and other tests expect their users' names.
 OLD = "3600"  # the local provider's auth_age: a sign-in an hour ago
 WHO = re.compile(r'<span class="who" title="Signed in">([^<]*)</span>')
 DEFAULT_FIELDS = {"name": "Edit", "avatar": "Edit", "username": "ReadOnly"}
@@ -187,19 +189,19 @@ async def test_an_old_sign_in_confirms_before_the_name_changes(
     auth: AuthActions, app_server: AppServer, idp: LocalIdp
 ) -> None:
     login = await auth.get("/sign-in")
-    await auth.submit(login, forms_of(login.text)[0], username="olivia", auth_age=OLD)
+    await auth.submit(login, forms_of(login.text)[0], username="olwen", auth_age=OLD)
     profile = await auth.get("/profile")
     form = edit_form(profile)
-    status, location = await post_profile(auth, **{**form.fields, "name": "Olivia New"})
+    status, location = await post_profile(auth, **{**form.fields, "name": "Olwen New"})
     assert (status, location) == (303, "/sign-in?reauth=1&next=/profile")
     confirm = await auth.get(location)
     assert confirm.url.startswith(idp.endpoint)
     assert "<h1>Sign in</h1>" in confirm.text, "prompt=login: Logto asks again"
-    back = await auth.submit(confirm, forms_of(confirm.text)[0], username="olivia")
+    back = await auth.submit(confirm, forms_of(confirm.text)[0], username="olwen")
     assert back.url == f"{app_server.url}/profile"
-    assert heading(back) == "Olivia", "not changed: the user repeats the action"
-    saved = await save_name(auth, "Olivia New")
-    assert saved.status == 200 and heading(saved) == "Olivia New"
+    assert heading(back) == "Olwen", "not changed: the user repeats the action"
+    saved = await save_name(auth, "Olwen New")
+    assert saved.status == 200 and heading(saved) == "Olwen New"
 
 
 async def test_post_profile_needs_the_csrf_token(auth: AuthActions, app_server: AppServer) -> None:
