@@ -35,6 +35,8 @@ DEV_CLIENT_SECRET = DEV_LOGTO_APP_SECRET
 DEV_SCOPES = " ".join(
     ["email", ORGANIZATIONS_SCOPE, ORGANIZATION_ROLES_SCOPE, *ORGANIZATION_PERMISSIONS, *API_SCOPES]
 )
+# Two demo connector buttons: the local provider signs in a demo user for any connector.
+DEV_DIRECT_SIGN_IN = "social:azure-ad=Microsoft sso:acme=Acme SSO"
 PartT = TypeVar("PartT", bound=ManagedProcess)
 
 
@@ -139,11 +141,14 @@ class DevStack:
             "API_RESOURCE": api_resource,
             "LOGTO_RESOURCES": resources,
             "LOGTO_SCOPES": DEV_SCOPES,
+            "LOGTO_DIRECT_SIGN_IN": DEV_DIRECT_SIGN_IN,
         }
         self.app_env.update({k: v for k, v in defaults.items() if k not in self.settings})
         self.notes.append(f"Identity provider: embedded local provider, {idp.issuer}")
         self.notes.append(f"  API resource:    {api_resource} ({' '.join(API_SCOPES)})")
         self.notes.append("  Organizations:   every user is admin of Acme and member of Globex")
+        if "LOGTO_DIRECT_SIGN_IN" not in self.settings:
+            self.notes.append("  Home buttons:    Continue with Microsoft, Acme SSO (demo users)")
         self.notes.append(f"  Sign out there:  {idp.sign_out_url} (back-channel logout)")
 
     def _use_secret_key(self) -> None:

@@ -71,8 +71,9 @@ def client(app: Quart) -> QuartClient:
 
 @pytest.fixture(scope="session")
 def app_ports() -> list[int]:
-    """Ports for the two app processes, known before the provider registers them."""
-    return [free_port(), free_port()]
+    """Ports for the app processes (the two below and `options_server`), known before the
+    provider registers them."""
+    return [free_port(), free_port(), free_port()]
 
 
 def provider_for(app_ports: list[int], access_token_ttl: int | None = None) -> LocalIdp:
@@ -126,6 +127,24 @@ def second_app_server(idp: LocalIdp, redis_url: str, app_ports: list[int]) -> It
     """Another app process (think: another host) on the same Redis, 1 worker."""
     port = app_ports[1]
     with AppServer(server_settings(idp, redis_url, port), port=port, workers=1) as server:
+        yield server
+
+
+# The sign-in options the `options_server` offers (the dev command's demo buttons too).
+DIRECT_SIGN_IN = "social:azure-ad=Microsoft sso:acme=Acme SSO"
+
+
+@pytest.fixture(scope="session")
+def options_server(idp: LocalIdp, redis_url: str, app_ports: list[int]) -> Iterator[AppServer]:
+    """The app with the sign-in options on: connector buttons (LOGTO_DIRECT_SIGN_IN) and
+    pushed authorization requests (LOGTO_PAR), 1 worker, on the same provider and Redis."""
+    port = app_ports[2]
+    settings = {
+        **server_settings(idp, redis_url, port),
+        "LOGTO_DIRECT_SIGN_IN": DIRECT_SIGN_IN,
+        "LOGTO_PAR": "true",
+    }
+    with AppServer(settings, port=port, workers=1) as server:
         yield server
 
 

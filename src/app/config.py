@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterable
-from functools import cache
+from dataclasses import dataclass
+from functools import cache, cached_property
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -32,10 +34,70 @@ MIN_SECRET_KEY_LENGTH = 32
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 ORGANIZATIONS_SCOPE = "urn:logto:scope:organizations"
 ORGANIZATIONS_RESOURCE = "urn:logto:resource:organizations"
+DIRECT_SIGN_IN_METHODS = ("social", "sso")
+# A connector's target (social) or id (sso): URL-safe, as Logto's are (azure-ad, 8fks2ldq0a).
+CONNECTOR_TARGET = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,63}")
+# A word that begins another LOGTO_DIRECT_SIGN_IN entry; other words continue a label.
+ENTRY_START = re.compile(r"[A-Za-z][A-Za-z0-9_-]*:")
+MAX_LABEL = 64
 
 
 class SettingsError(Exception):
     """Raised when the settings cannot start the app; one line per problem."""
+
+
+@dataclass(frozen=True)
+class DirectSignIn:
+    """One LOGTO_DIRECT_SIGN_IN entry: a button that goes straight to a Logto connector."""
+
+    method: Literal["social", "sso"]
+    target: str
+    label: str
+
+    @property
+    def value(self) -> str:
+        """Logto's `direct_sign_in` value, `method:target` (also the /sign-in?direct= value)."""
+        return f"{self.method}:{self.target}"
+
+
+def parse_direct_sign_in(text: str) -> tuple[DirectSignIn, ...]:
+    """The entries of LOGTO_DIRECT_SIGN_IN: `method:target[=Label]`, space-separated.
+
+    A label may hold spaces (`sso:acme=Acme SSO`): a word that does not begin with
+    `word:` continues the label before it. Raises ValueError naming the first bad entry.
+    """
+    groups: list[list[str]] = []
+    for word in text.split():
+        if ENTRY_START.match(word) or not groups or "=" not in groups[-1][0]:
+            groups.append([word])
+        else:
+            groups[-1].append(word)
+    entries: dict[str, DirectSignIn] = {}
+    for words in groups:
+        entry = _direct_sign_in_entry(" ".join(words))
+        if entry.value in entries:
+            raise ValueError(f"{entry.value!r} is listed twice")
+        entries[entry.value] = entry
+    return tuple(entries.values())
+
+
+def _direct_sign_in_entry(text: str) -> DirectSignIn:
+    spec, has_label, label = text.partition("=")
+    method, _, target = spec.partition(":")
+    if method not in DIRECT_SIGN_IN_METHODS:
+        raise ValueError(
+            f"{text!r} is not method:target[=Label] with method social or sso "
+            "(e.g. social:azure-ad=Microsoft, sso:<connector id>=Acme)"
+        )
+    if not CONNECTOR_TARGET.fullmatch(target):
+        raise ValueError(
+            f"{text!r}: the connector target {target!r} must be 1-64 letters, digits, "
+            "'.', '_', '~' or '-' (the connector's target, or an SSO connector's id)"
+        )
+    label = label.strip() if has_label else target
+    if not label or len(label) > MAX_LABEL or not label.isprintable():
+        raise ValueError(f"{text!r}: the label must be 1-{MAX_LABEL} printable characters")
+    return DirectSignIn("social" if method == "social" else "sso", target, label)
 
 
 class Settings(BaseSettings):
@@ -71,16 +133,29 @@ class Settings(BaseSettings):
     HOST: str = "0.0.0.0"  # noqa: S104 - the Procfile's default: listen on every interface
     PORT: int = Field(default=3000, gt=0, lt=65536)
     WEB_CONCURRENCY: int = Field(default=2, gt=0, description="hypercorn workers")
+    LOGTO_DIRECT_SIGN_IN: str = ""
+    LOGTO_PAR: bool = False
+    REAUTH_MAX_AGE: int = Field(default=600, gt=0, description="seconds since authentication")
 
     def model_post_init(self, context: object, /) -> None:
         """Outside production, an unset SECRET_KEY becomes a random key for this process."""
         if self.SECRET_KEY is None and not self.is_production:
             self.SECRET_KEY = SecretStr(secrets.token_urlsafe(32))
 
-    @field_validator("ACCESS_LOG", mode="before")
+    @field_validator("ACCESS_LOG", "LOGTO_PAR", mode="before")
     @classmethod
     def _blank_is_off(cls, value: object) -> object:
         return value or False  # ACCESS_LOG= (empty) is off, as the Procfile always read it
+
+    @field_validator("LOGTO_DIRECT_SIGN_IN")
+    @classmethod
+    def _direct_sign_in_is_usable(cls, value: str) -> str:
+        try:
+            parse_direct_sign_in(value)
+        except ValueError as error:  # one line naming the bad entry
+            reason = {"reason": str(error)}
+            raise PydanticCustomError("direct_sign_in", "{reason}", reason) from None
+        return value
 
     @field_validator("REDIS_URL")
     @classmethod
@@ -152,6 +227,15 @@ class Settings(BaseSettings):
         if ORGANIZATIONS_SCOPE in self.scopes:
             resources.append(ORGANIZATIONS_RESOURCE)
         return _unique(resources)
+
+    @cached_property
+    def direct_sign_in(self) -> tuple[DirectSignIn, ...]:
+        """The LOGTO_DIRECT_SIGN_IN buttons, in their order (checked when the settings load)."""
+        return parse_direct_sign_in(self.LOGTO_DIRECT_SIGN_IN)
+
+    def direct_sign_in_entry(self, value: str) -> DirectSignIn | None:
+        """The LOGTO_DIRECT_SIGN_IN entry whose `method:target` is `value`, if listed."""
+        return next((entry for entry in self.direct_sign_in if entry.value == value), None)
 
     @property
     def api_url(self) -> str:

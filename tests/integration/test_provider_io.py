@@ -87,16 +87,21 @@ async def test_failed_discovery_is_retried_on_the_next_request(
         assert hostile.hits[DISCOVERY] == 3
 
 
+@pytest.mark.parametrize("par", ["false", "true"], ids=["plain", "par"])
 @pytest.mark.parametrize("fault", ["down", "foreign-issuer"])
 async def test_a_wrong_endpoint_is_named_in_one_log_line_at_start(
-    redis_url: str, hostile: HostileProvider, caplog: pytest.LogCaptureFixture, fault: str
+    redis_url: str,
+    hostile: HostileProvider,
+    caplog: pytest.LogCaptureFixture,
+    fault: str,
+    par: str,
 ) -> None:
     if fault == "down":
         hostile.failing = set(ALL_PATHS)
     else:
         hostile.discovery_changes = {"issuer": "http://localhost:3001/oidc"}
-    with caplog.at_level(logging.ERROR):
-        async with serving_app(hostile, redis_url):
+    with caplog.at_level(logging.WARNING):
+        async with serving_app(hostile, redis_url, LOGTO_PAR=par):
             pass
     lines = [r.getMessage() for r in caplog.records if "LOGTO_ENDPOINT" in r.getMessage()]
     assert len(lines) == 1, lines

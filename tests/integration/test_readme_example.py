@@ -72,7 +72,8 @@ async def example_app(
 def test_the_readme_has_the_example_blocks() -> None:
     first, reports, myapp, tests = example_blocks()
     assert first.strip() == (
-        "from app.auth import current_user, login_required, logto, require_access_token"
+        "from app.auth import current_user, fresh_login_required, login_required, logto, "
+        "require_access_token"
     )
     assert "from app.auth import" in reports and "app.testing" in tests and "create_app" in myapp
 
@@ -82,6 +83,7 @@ def test_the_readme_has_the_example_blocks() -> None:
     [
         "test_the_reports_page_greets_the_signed_in_user",
         "test_the_reports_page_sends_signed_out_visitors_to_sign_in",
+        "test_the_export_wants_a_recent_sign_in",
         "test_the_reports_api_wants_an_access_token",
     ],
 )

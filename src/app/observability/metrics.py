@@ -42,7 +42,7 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 HTTP_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 PROVIDER_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
-SIGN_IN_MODES = ("sign_in", "sign_up")
+SIGN_IN_MODES = ("sign_in", "sign_up", "reauthenticate")
 # Why a callback failed: the response was refused (400: unknown state, foreign issuer, bad ID
 # token, ...), Logto could not be reached or answered badly (502/504), Redis was away (503).
 SIGN_IN_FAILURES = ("rejected", "provider", "store", "error")
@@ -58,6 +58,8 @@ ENDPOINT_OF_SEGMENT = {
     "me": "userinfo",
     "userinfo": "userinfo",
     "revocation": "revocation",
+    "request": "par",
+    "my-account": "account",
 }
 
 http_requests = Counter(
@@ -72,7 +74,9 @@ http_request_duration = Histogram(
     buckets=HTTP_BUCKETS,
 )
 sign_ins_started = Counter(
-    "sign_ins_started", "Sign-ins sent to Logto, by screen (sign_in, sign_up).", ["mode"]
+    "sign_ins_started",
+    "Sign-ins sent to Logto, by screen (sign_in, sign_up) or as a re-authentication.",
+    ["mode"],
 )
 sign_ins_completed = Counter("sign_ins_completed", "Callbacks that signed a user in.")
 sign_ins_failed = Counter(

@@ -19,7 +19,8 @@ from quart import Quart, Response, current_app, session
 
 from app.config import Settings, process_settings
 from app.errors import redis_unavailable
-from app.oidc import flows, logout, resources, tokens
+from app.oidc import account, flows, logout, reauth, resources, tokens
+from app.oidc.authorization import SignInOptions
 from app.oidc.bearer import verified_claims
 from app.oidc.parts import Parts
 from app.oidc.provider import ProviderMisconfigured, describe
@@ -77,11 +78,12 @@ class LogtoAuth:
         await self.parts.http.close()
 
     async def _check_endpoint(self) -> None:
-        """Fetch the discovery document once; log one line naming LOGTO_ENDPOINT if wrong."""
+        """Fetch the discovery document once; log one line naming LOGTO_ENDPOINT if wrong, or
+        if LOGTO_PAR is on and it announces no pushed authorization request endpoint."""
         endpoint = self.settings.logto_endpoint
         try:
             async with asyncio.timeout(self.settings.PROVIDER_TIMEOUT):
-                await self.parts.client.getOidcCore()
+                core = await self.parts.client.getOidcCore()
         except ProviderMisconfigured as error:
             logger.error("LOGTO_ENDPOINT %s looks wrong: %s", endpoint, error.message)
         except (TimeoutError, aiohttp.ClientError, pydantic.ValidationError) as error:
@@ -92,6 +94,14 @@ class LogtoAuth:
                 endpoint,
                 describe(error),
             )
+        else:
+            par = getattr(core.metadata, "pushed_authorization_request_endpoint", None)
+            if self.settings.LOGTO_PAR and not par:
+                logger.warning(
+                    "LOGTO_PAR is on, but LOGTO_ENDPOINT %s announces no "
+                    "pushed_authorization_request_endpoint: sending plain authorization requests",
+                    endpoint,
+                )
 
     async def _refuse_without_store(self) -> None:
         if isinstance(session, ServerSession) and session.state.unavailable:
@@ -124,6 +134,21 @@ class LogtoAuth:
         """The user's claims from Logto's userinfo endpoint (the same user checked)."""
         return await flows.fetch_user_info(self.parts)
 
+    async def update_profile(self, *, name: str) -> dict[str, Any]:
+        """Change the signed-in user's name at Logto (Account API); the profile Logto answers.
+
+        The session's claims show the new name at once. Raises ProfileRefused (nothing
+        changed) for a name that is empty, over 128 characters or holds control characters,
+        and for Logto's refusals (Account Center off, field not editable, invalid, 401).
+        """
+        return await account.update_profile(self.parts, name=name)
+
+    def authenticated_recently(self, max_age: int | None = None) -> bool:
+        """True when the user authenticated at Logto within `max_age` seconds (REAUTH_MAX_AGE
+        by default), by the session's ID token auth_time; False when it is missing."""
+        limit = self.settings.REAUTH_MAX_AGE if max_age is None else max_age
+        return current_user.is_authenticated and reauth.is_recent(current_user.claims, limit)
+
     async def call_api(self) -> resources.ApiAnswer:
         """Call API_URL with an access token for API_RESOURCE and return what it said."""
         return await resources.call_api(self.parts)
@@ -143,10 +168,31 @@ class LogtoAuth:
 
     # Signing in and out
 
-    async def sign_in_url(self, next_path: str, *, sign_up: bool = False) -> str:
-        """Start a sign-in (or sign-up) and return Logto's URL to send the browser to."""
+    async def sign_in_url(
+        self,
+        next_path: str,
+        *,
+        sign_up: bool = False,
+        direct_sign_in: str | None = None,
+        login_hint: str | None = None,
+        reauthenticate: bool = False,
+    ) -> str:
+        """Start a sign-in (or sign-up) and return Logto's URL to send the browser to.
+
+        `direct_sign_in`: an entry of LOGTO_DIRECT_SIGN_IN (`social:azure-ad`), straight to
+        that connector; `login_hint`: pre-fills Logto's identifier (at most 254 characters, no
+        control characters); either one otherwise is a 400 AppError. `reauthenticate`: the
+        signed-in user signs in again (prompt=login, max_age=REAUTH_MAX_AGE); the callback
+        then accepts only that user with a recent auth_time.
+        """
         mode: InteractionMode | None = "signUp" if sign_up else None
-        return await flows.sign_in_url(self.parts, mode, next_path)
+        options = SignInOptions.checked(
+            self.settings,
+            direct_sign_in=direct_sign_in,
+            login_hint=login_hint,
+            reauthenticate=reauthenticate,
+        )
+        return await flows.sign_in_url(self.parts, mode, next_path, options)
 
     async def complete_sign_in(
         self, callback_url: str, state: str | None, iss: str | None, user_agent: str

@@ -1,7 +1,8 @@
 """The one provider boundary: every call to Logto (and to API_URL) goes through here.
 
 One pooled aiohttp session per worker carries every request: the SDK's token and userinfo
-requests, discovery, JWKS, revocation and the API call. Each request is bounded by
+requests, discovery, JWKS, revocation, pushed authorization requests, the Account API and
+the API call. Each request is bounded by
 PROVIDER_TIMEOUT (and PROVIDER_CONNECT_TIMEOUT) and counted in the provider metrics; an
 operation of several requests is bounded as a whole by `ProviderHttp.call()`, which turns
 every failure into the one error type (a 502 or 504 AppError).
@@ -32,13 +33,30 @@ URL_FIELDS = (
     "jwks_uri",
     "end_session_endpoint",
     "revocation_endpoint",
+    "pushed_authorization_request_endpoint",
 )
 
 
 class ProviderMetadata(OidcProviderMetadata):  # type: ignore[misc]
-    """The discovery document as the SDK reads it, plus the RFC 7009 revocation endpoint."""
+    """The discovery document as the SDK reads it, plus the RFC 7009 revocation endpoint and
+    the RFC 9126 pushed authorization request endpoint (Logto's /oidc/request)."""
 
     revocation_endpoint: str | None = None
+    pushed_authorization_request_endpoint: str | None = None
+
+
+class ProviderRefused(LogtoException):  # type: ignore[misc]
+    """Logto answered a request with a 4xx: its status and (JSON) body, when it had one."""
+
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(f"{status}: {body}")
+        self.status = status
+        self.body: dict[str, Any] = body if isinstance(body, dict) else {}
+
+    @property
+    def code(self) -> str:
+        """Logto's error code (`code` of its API errors, `error` of OAuth's), else ""."""
+        return str(self.body.get("code") or self.body.get("error") or "")
 
 
 class ProviderMisconfigured(AppError):
@@ -136,6 +154,40 @@ class ProviderHttp:
             async with self.session.post(url, data=form) as response:
                 response.raise_for_status()
 
+    async def push_authorization(self, url: str, form: list[tuple[str, str]]) -> str:
+        """Post a pushed authorization request (RFC 9126); the `request_uri` Logto answers.
+
+        A refusal (4xx) raises ProviderRefused, a failure (5xx, no request_uri) ClientError.
+        """
+        with provider_request(url, "par"):
+            async with self.session.post(url, data=form) as response:
+                if response.status >= 500:
+                    response.raise_for_status()
+                body = await _json_body(response)
+                if response.status not in (200, 201):
+                    raise ProviderRefused(response.status, body)
+            request_uri = body.get("request_uri") if isinstance(body, dict) else None
+            if not isinstance(request_uri, str) or not request_uri:
+                raise aiohttp.ClientPayloadError("the pushed request's answer has no request_uri")
+        return request_uri
+
+    async def account_request(
+        self, method: str, url: str, token: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Call Logto's Account API with the user's opaque access token; its JSON answer.
+
+        A refusal (4xx) raises ProviderRefused, a failure (5xx) ClientResponseError.
+        """
+        with provider_request(url, "account"):
+            headers = {"Authorization": f"Bearer {token}"}
+            async with self.session.request(method, url, headers=headers, json=body) as response:
+                if response.status >= 500:
+                    response.raise_for_status()
+                answer = await _json_body(response)
+                if response.status >= 300:
+                    raise ProviderRefused(response.status, answer)
+        return answer if isinstance(answer, dict) else {}
+
     async def api_get(self, url: str, token: str, limit: int) -> tuple[int, str]:
         """GET an API with a bearer token: its status and (at most `limit` bytes of) body."""
         with provider_request(url, "api"):
@@ -154,6 +206,14 @@ def max_age(cache_control: str | None) -> float | None:
         if name == "max-age" and value.strip().isdigit():
             return float(value.strip())
     return None
+
+
+async def _json_body(response: aiohttp.ClientResponse) -> Any:
+    """The JSON body of `response`, or None when it has none (or not JSON)."""
+    try:
+        return await response.json(content_type=None)
+    except ValueError:
+        return None
 
 
 def describe(error: BaseException) -> str:

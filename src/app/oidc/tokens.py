@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 import aiohttp
 import jwt
@@ -23,7 +24,7 @@ from quart import session
 from app.errors import AppError
 from app.observability.metrics import counts_refreshes
 from app.oidc.parts import Parts
-from app.sessions.data import adopt_tokens, set_claims
+from app.sessions.data import adopt_tokens, set_claims, update_claims
 from app.sessions.store import ServerSession, session_id_of
 
 logger = logging.getLogger("app.tokens")
@@ -71,6 +72,17 @@ async def access_token(parts: Parts, resource: str = "") -> str:
             # the end of the request, the adopted copy could overwrite a newer refresh.
             await parts.store.persist(session)
     return str(token)
+
+
+async def change_claims(parts: Parts, changes: dict[str, Any]) -> None:
+    """Change some of the session's kept claims under the refresh lock, written at once: the
+    token fields (claims among them) are never written outside it (see access_token)."""
+    assert isinstance(session, ServerSession)
+    seconds = parts.settings.PROVIDER_TIMEOUT + 5
+    async with parts.store.refresh_lock(session_id_of(session), seconds):
+        await _adopt_stored_tokens(parts)
+        update_claims(session, changes)
+        await parts.store.persist(session)
 
 
 async def organization_token(parts: Parts, organization_id: str) -> str:

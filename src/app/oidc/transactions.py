@@ -29,12 +29,23 @@ _PENDING = "sign_ins"
 
 @dataclass(frozen=True)
 class Transaction:
-    """One started sign-in: the SDK's serialized sign-in session, the nonce, where to return."""
+    """One started sign-in: the SDK's serialized sign-in session, the nonce, where to return.
+
+    A re-authentication (step-up) also names the user it is for (`expected_sub`) and how
+    recent the authentication it brings back must be (`max_age`, seconds).
+    """
 
     sdk_session: str
     next: str
     nonce: str
     started: float
+    expected_sub: str | None = None
+    max_age: int | None = None
+
+    @property
+    def reauthenticates(self) -> bool:
+        """True for a re-authentication of a signed-in user."""
+        return self.expected_sub is not None
 
 
 class TransactionCookie:
@@ -53,10 +64,21 @@ class TransactionCookie:
         pending: dict[str, Transaction] = getattr(g, _PENDING)
         return pending
 
-    def remember(self, state: str, sdk_session: str, next_path: str, nonce: str) -> None:
+    def remember(
+        self,
+        state: str,
+        sdk_session: str,
+        next_path: str,
+        nonce: str,
+        *,
+        expected_sub: str | None = None,
+        max_age: int | None = None,
+    ) -> None:
         """Keep a new transaction, dropping the oldest beyond MAX_PENDING."""
         pending = self.pending()
-        pending[state] = Transaction(sdk_session, next_path, nonce, time.time())
+        pending[state] = Transaction(
+            sdk_session, next_path, nonce, time.time(), expected_sub, max_age
+        )
         newest = sorted(pending.items(), key=lambda item: item[1].started)[-MAX_PENDING:]
         setattr(g, _PENDING, dict(newest))
         setattr(g, _CHANGED, True)
@@ -117,4 +139,9 @@ def _parse(value: Any) -> Transaction | None:
     fresh = isinstance(transaction.started, int | float) and (
         0 <= time.time() - transaction.started < EXPIRES_AFTER
     )
-    return transaction if strings and fresh else None
+    reauthentication = (transaction.expected_sub is None and transaction.max_age is None) or (
+        isinstance(transaction.expected_sub, str)
+        and isinstance(transaction.max_age, int)
+        and not isinstance(transaction.max_age, bool)
+    )
+    return transaction if strings and fresh and reauthentication else None

@@ -52,6 +52,14 @@ def set_claims(data: MutableMapping[str, Any], claims: dict[str, Any]) -> None:
     data[CLAIMS] = claims
 
 
+def update_claims(data: MutableMapping[str, Any], changes: Mapping[str, Any]) -> None:
+    """Change some of the kept claims (a profile change Logto confirmed), so every page shows
+    them at once; the next token refresh replaces them all with the new ID token's."""
+    claims = claims_of(data)
+    if claims is not None:
+        data[CLAIMS] = {**claims, **changes}  # a new dict: the session notices the change
+
+
 def token_fields(data: Mapping[str, Any]) -> dict[str, Any]:
     """Every field that holds a token or the user's claims."""
     return {key: value for key, value in data.items() if _is_token_field(key)}
@@ -61,6 +69,12 @@ def forget_tokens(data: MutableMapping[str, Any]) -> None:
     """Drop every token and claim, keeping nothing of the user."""
     for key in [key for key in data if _is_token_field(key)]:
         data.pop(key, None)
+
+
+def restore_tokens(data: MutableMapping[str, Any], saved: Mapping[str, Any]) -> None:
+    """Put back exactly the tokens and claims `saved` (from token_fields) held, nothing else."""
+    forget_tokens(data)
+    data.update(saved)
 
 
 def adopt_tokens(data: MutableMapping[str, Any], stored: Mapping[str, Any]) -> None:

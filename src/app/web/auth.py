@@ -5,7 +5,7 @@ from __future__ import annotations
 from quart import Blueprint, redirect, request, url_for
 from quart.typing import ResponseReturnValue
 
-from app.auth import current_user, logto
+from app.auth import ReauthenticationRefused, current_user, logto
 from app.errors import AppError
 from app.observability import metrics
 from app.web.csrf import verify_csrf
@@ -16,23 +16,33 @@ blueprint = Blueprint("auth", __name__)
 
 
 async def _start(*, sign_up: bool) -> ResponseReturnValue:
-    target = safe_next(request.args.get("next"))
-    if current_user.is_authenticated:
+    args = request.args
+    target = safe_next(args.get("next"))
+    reauthenticate = "reauth" in args and current_user.is_authenticated
+    if current_user.is_authenticated and not reauthenticate:
         return redirect(target)
-    url = await logto.sign_in_url(target, sign_up=sign_up)
-    metrics.sign_ins_started.labels("sign_up" if sign_up else "sign_in").inc()
+    url = await logto.sign_in_url(
+        target,
+        sign_up=sign_up,
+        direct_sign_in=args.get("direct"),
+        login_hint=args.get("login_hint"),
+        reauthenticate=reauthenticate,
+    )
+    mode = "reauthenticate" if reauthenticate else "sign_up" if sign_up else "sign_in"
+    metrics.sign_ins_started.labels(mode).inc()
     return redirect(url)
 
 
 @blueprint.get("/sign-in")
 async def sign_in() -> ResponseReturnValue:
-    """Redirect to Logto's sign-in screen."""
+    """Redirect to Logto's sign-in screen (`direct`: straight to a connector; `login_hint`:
+    the identifier pre-filled; `reauth`: the signed-in user signs in again)."""
     return await _start(sign_up=False)
 
 
 @blueprint.get("/sign-up")
 async def sign_up() -> ResponseReturnValue:
-    """Redirect to Logto's create-account screen."""
+    """Redirect to Logto's create-account screen (the same options as /sign-in)."""
     return await _start(sign_up=True)
 
 
@@ -46,7 +56,9 @@ async def callback() -> ResponseReturnValue:
         )
     except AppError as error:
         metrics.sign_in_failed(error)
-        if current_user.is_authenticated:  # a stale or repeated callback of a signed-in browser
+        # A stale or repeated callback of a signed-in browser goes home; a refused
+        # re-authentication says why (the user is still signed in as before).
+        if current_user.is_authenticated and not isinstance(error, ReauthenticationRefused):
             return redirect(url_for("pages.home"))
         raise
     metrics.sign_ins_completed.inc()

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import ParamSpec
 from urllib.parse import urlsplit
 
 from quart import request
+from quart.typing import ResponseReturnValue
 
 from app.auth import logto
 from app.errors import AppError
+
+P = ParamSpec("P")
 
 FIELD = "csrf_token"
 
@@ -40,3 +46,16 @@ async def verify_csrf() -> None:
     sent = form.get(FIELD, "")
     if _is_cross_site() or not hmac.compare_digest(sent, csrf_token()):
         raise AppError(403, "This form expired or came from another site. Please try again.")
+
+
+def csrf_protected(
+    view: Callable[P, Awaitable[ResponseReturnValue]],
+) -> Callable[P, Awaitable[ResponseReturnValue]]:
+    """Check the form's CSRF token before anything else the view (or its guards) would do."""
+
+    @wraps(view)
+    async def checked(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
+        await verify_csrf()
+        return await view(*args, **kwargs)
+
+    return checked
