@@ -366,5 +366,6 @@ async def test_the_signed_in_home_with_buttons_configured_is_one_redis_read(
                 response = await client.get("/")
                 assert signed_in_user(response.status_code, await response.get_data(as_text=True))
         sid = session_id(client, plain_app)
-    mine = [command for command in commands if f"session:{{{sid}}}" in command]
-    assert [command.split()[0].upper() for command in mine] == ["MGET"] * 3, mine
+    mine = [command.split()[0].upper() for command in commands if f"session:{{{sid}}}" in command]
+    # At most one read per page (none when the worker's session cache answers), no write.
+    assert len(mine) <= 3 and set(mine) <= {"MGET"}, mine

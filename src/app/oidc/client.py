@@ -173,7 +173,8 @@ class PooledLogtoClient(LogtoClient):  # type: ignore[misc]
         old = jwt.decode(stored, options={"verify_signature": False})
         for claim in ("iss", "sub", "aud"):
             if _as_set(new.get(claim)) != _as_set(old.get(claim)):
-                raise TokenRejected(f"the new ID token has another {claim} than the stored one")
+                what = "is about another user" if claim == "sub" else f"has another {claim}"
+                raise TokenRejected(f"the new ID token {what} than the stored one")
 
     def _setAccessToken(self, resource: str, accessToken: str, expiresIn: int) -> None:
         """Keep the token until shortly before it expires: a tenth of its life early, at least
