@@ -12,7 +12,6 @@ from tests.hostile_provider import HostileProvider, serving_app
 
 STARTS = 1_000
 MAX_GROWTH = 300 * 1024  # bytes: "a few hundred KiB" at the very most
-MAX_TTL = 15 * 60  # seconds
 
 
 @pytest.fixture
@@ -34,9 +33,12 @@ async def test_a_thousand_cookieless_sign_in_starts_leave_almost_nothing(
                 response = await client.get("/sign-in")
                 assert response.status_code == 302
             growth = (await redis.info("memory"))["used_memory"] - before
-            ttls = [await redis.ttl(key) async for key in redis.scan_iter(count=1000)]
-        print(f"\n{STARTS} sign-in starts: Redis grew {growth} B, {len(ttls)} keys")
+            left = {key: await redis.ttl(key) async for key in redis.scan_iter(count=1000)}
+        print(f"\n{STARTS} sign-in starts: Redis grew {growth} B, {len(left)} keys")
         assert growth <= MAX_GROWTH
-        assert all(0 < ttl <= MAX_TTL for ttl in ttls), "every key left expires within 15 min"
+        # Pending sign-ins ride in the browser's encrypted cookie: none of them is a key, so
+        # none can outlive 15 minutes (or the few hundred KiB) however many are started.
+        some = dict(list(left.items())[:3])
+        assert not left, f"{len(left)} keys left by cookieless sign-in starts, e.g. {some}"
     finally:
         await redis.aclose()

@@ -1,6 +1,7 @@
 """A provider that is down: sign-in answers 502, signed-in pages and sign-out keep working."""
 
 import asyncio
+import html
 
 import pytest
 from quart import Quart
@@ -57,7 +58,11 @@ async def test_callback_answers_502_when_the_token_endpoint_fails(
     callback = await start_sign_in(client, hostile)
     hostile.failing = {TOKEN}
     response = await client.get(callback)
-    assert response.status_code == 502
+    text = html.unescape(await response.get_data(as_text=True))
+    assert response.status_code == 502, text
+    assert "Sign-in service unavailable" in text, "the page says which service failed"
+    assert f"{hostile.endpoint} (LOGTO_ENDPOINT) could not be reached" in text
+    assert "Traceback" not in text and 'File "' not in text
     assert await is_signed_out(client)
 
 

@@ -12,6 +12,7 @@ from quart.typing import TestClientProtocol as QuartClient
 from redis.asyncio import Redis
 
 from devstack import RedisServer, free_port
+from tests.home_page import is_signed_out
 from tests.hostile_provider import HostileProvider, serving_app, start_sign_in
 from tests.storage_routes import add_storage_routes, body
 
@@ -60,7 +61,7 @@ async def test_static_files_and_liveness_need_no_redis(app_without_redis: Quart)
     client = app_without_redis.test_client()
     assert (await client.get("/static/app.css")).status_code == 200
     assert (await client.get("/healthz")).status_code == 200
-    assert (await client.get("/")).status_code == 200
+    assert await is_signed_out(client), "the signed-out home page, read from no session"
 
 
 async def test_callback_while_redis_is_down_is_the_outage_page(

@@ -110,7 +110,9 @@ async def test_the_sessions_page_lists_exactly_this_users_sessions(
     assert len(handles_on(page)) == 2
     assert page.text.count("This browser") == 1
     assert (mine.session_id() or "-") not in page.text, "handles, never session ids"
-    assert handles_on(await someone_else.get("/sessions")) != handles_on(page)
+    theirs = handles_on(await someone_else.get("/sessions"))
+    assert len(theirs) == 1, "the other user's page lists their one session"
+    assert set(theirs).isdisjoint(handles_on(page)), "and none of this user's"
 
 
 async def test_ending_a_session_signs_that_browser_out(

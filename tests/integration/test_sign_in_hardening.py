@@ -12,6 +12,7 @@ from yarl import URL
 from app.sessions.store import session_keys
 from devstack import AppServer, LocalIdp
 from tests.auth_actions import SESSION_COOKIE, AuthActions, Page, forms_of
+from tests.home_page import greeted_on
 from tests.stored_session import is_stored
 
 
@@ -57,6 +58,8 @@ async def test_two_tabs_signing_in_at_once_both_complete(
     landed_second = await finish_at_provider(auth, second_tab, "tabby")
     assert landed_second.status == 200
     assert landed_second.url == f"{app_server.url}/sign-out"
+    assert 'id="confirm-sign-out"' in landed_second.text, "the sign-out page of a signed-in user"
+    assert greeted_on(await auth.get("/")) == "Tabby", "both sign-ins left the browser signed in"
 
 
 async def test_only_the_five_newest_sign_ins_are_kept(auth: AuthActions) -> None:
