@@ -372,10 +372,3 @@ async def sign_in(client: QuartClient, provider: HostileProvider) -> tuple[int, 
     """A whole sign-in through `provider`; the callback's status and body."""
     response = await client.get(await start_sign_in(client, provider))
     return response.status_code, await response.get_data(as_text=True)
-
-
-async def is_signed_in(client: QuartClient) -> bool:
-    """True when the home page answers 200 with the signed-in user's sign-out button."""
-    response = await client.get("/")
-    home = await response.get_data(as_text=True)
-    return response.status_code == 200 and 'id="sign-out"' in home

@@ -173,7 +173,7 @@ async def test_valid_id_token_signs_in(hostile_app: Quart, hostile: HostileProvi
     client = hostile_app.test_client()
     status, body = await sign_in(client, hostile)
     assert status == 302, body
-    assert "Hostile Tester" in await (await client.get("/")).get_data(as_text=True)
+    assert await signed_in_as(client) == USER["name"]
     assert hostile.hits[JWKS] == 1
 
 

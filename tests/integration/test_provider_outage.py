@@ -30,8 +30,7 @@ async def test_signed_in_pages_need_no_provider(
     hostile.failing = set(ALL_PATHS)
     hits_before = sum(hostile.hits.values())
 
-    home = await client.get("/")
-    assert home.status_code == 200 and "Hostile Tester" in await home.get_data(as_text=True)
+    assert await signed_in_as(client) == USER["name"]
     assert sum(hostile.hits.values()) == hits_before, "home asked the provider nothing"
 
     profile = await client.get("/profile")

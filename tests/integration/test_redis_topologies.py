@@ -29,13 +29,13 @@ from devstack import AppServer, LocalIdp, RedisServer, free_port
 from devstack.redis_cluster import RedisClusterSet
 from devstack.redis_sentinel import RedisSentinelSet
 from devstack.redis_server import tls_redis_executable
-from tests.auth_actions import AuthActions, Page
+from tests.auth_actions import AuthActions
 from tests.conftest import make_settings, provider_for, server_settings
+from tests.home_page import greeted_on, signed_in_user, signed_out_on
 from tests.integration.test_production_start import run_procfile
 from tests.stored_session import is_stored, stored_refresh_token
 from tests.tls_files import make_tls_files
 
-SIGNED_IN = 'id="sign-out"'
 POLL = 0.1  # seconds between two polls of GET / while Redis fails over
 BURST = 8  # concurrent GET / per poll: failing over under concurrent requests
 FAILOVER_LIMIT = 30.0  # seconds a failover may take before the test gives up
@@ -69,11 +69,6 @@ async def browsers() -> AsyncIterator[list[aiohttp.ClientSession]]:
     yield sessions
     for session in sessions:
         await session.close()
-
-
-def signed_in(page: Page) -> bool:
-    """True for a page that shows the signed-in header."""
-    return page.status == 200 and SIGNED_IN in page.text
 
 
 def client_on(redis_url: str) -> RedisClient:
@@ -126,7 +121,7 @@ async def _home_status(browser: AuthActions) -> int:
         text = await response.text()
         if response.status == 503:
             assert response.headers.get("Retry-After"), "a clean 503 says when to retry"
-        elif response.status != 200 or SIGNED_IN not in text:
+        elif signed_in_user(response.status, text) is None:
             pytest.fail(f"GET / answered {response.status} (signed out?) during the failover")
         return response.status
 
@@ -159,7 +154,7 @@ async def eventually_ready(app: AppServer, seconds: float = 10.0) -> bool:
 async def eventually_signed_in(browser: AuthActions, seconds: float = 10.0) -> bool:
     """Poll GET / for up to `seconds` until it shows the signed-in page."""
     for _ in range(int(seconds / POLL)):
-        if signed_in(await browser.get("/")):
+        if greeted_on(await browser.get("/")) is not None:
             return True
         await asyncio.sleep(POLL)
     return False
@@ -191,12 +186,11 @@ async def test_a_burst_of_first_requests_on_a_new_host_is_served(
     cluster_apps: tuple[AppServer, AppServer], browsers: list[aiohttp.ClientSession]
 ) -> None:
     first, fresh = (AuthActions(app.url, browsers[0]) for app in cluster_apps)
-    assert signed_in(await first.sign_in("burst"))
+    assert greeted_on(await first.sign_in("burst")) == "Burst"
     # The other host has not spoken to the Cluster yet: its client loads the slot map once,
     # under 32 concurrent requests.
     pages = await asyncio.gather(*(fresh.get("/") for _ in range(32)))
-    assert [page.status for page in pages] == [200] * 32
-    assert all(signed_in(page) for page in pages)
+    assert [greeted_on(page) for page in pages] == ["Burst"] * 32
 
 
 async def test_cluster_serves_the_whole_journey_on_two_hosts(
@@ -205,11 +199,11 @@ async def test_cluster_serves_the_whole_journey_on_two_hosts(
     browsers: list[aiohttp.ClientSession],
 ) -> None:
     first, second = (AuthActions(app.url, browsers[0]) for app in cluster_apps)
-    assert signed_in(await first.sign_in("clustered"))
+    assert greeted_on(await first.sign_in("clustered")) == "Clustered"
     sid = first.session_id() or ""
     redis = client_on(cluster.url)
     try:
-        assert signed_in(await second.get("/")), "the other host reads the session"
+        assert greeted_on(await second.get("/")) == "Clustered", "the other host reads it"
         profile = await first.get("/profile")
         assert profile.status == 200 and "@clustered" in profile.text
         before = await stored_refresh_token(redis, sid)
@@ -219,7 +213,7 @@ async def test_cluster_serves_the_whole_journey_on_two_hosts(
         sessions = await first.get("/sessions")
         assert sessions.status == 200 and "This browser" in sessions.text
         await second.sign_out()
-        assert not signed_in(await first.get("/")) and not signed_in(await second.get("/"))
+        assert signed_out_on(await first.get("/")) and signed_out_on(await second.get("/"))
         assert not await is_stored(redis, sid)
     finally:
         await redis.aclose()
@@ -237,7 +231,7 @@ async def test_cluster_spreads_sessions_over_every_primary(
             users = [AuthActions(cluster_apps[n % 2].url, jar) for n, jar in enumerate(jars)]
             names = [f"spread-{batch}-{n}" for n in range(len(users))]
             pages = await asyncio.gather(*(u.sign_in(n) for u, n in zip(users, names, strict=True)))
-            assert all(signed_in(page) for page in pages)
+            assert [greeted_on(page) for page in pages] == [n.capitalize() for n in names]
             for user in users:
                 key = session_keys(user.session_id() or "")[0]
                 holder = cluster.primary_for(key)  # CLUSTER KEYSLOT, then CLUSTER SLOTS
@@ -258,7 +252,7 @@ async def test_a_cluster_primary_fails_over_without_a_restart(
     browsers: list[aiohttp.ClientSession],
 ) -> None:
     first, second = (AuthActions(app.url, browsers[0]) for app in cluster_apps)
-    assert signed_in(await first.sign_in("failover"))
+    assert greeted_on(await first.sign_in("failover")) == "Failover"
     pids = [app.pid for app in cluster_apps]
     key = session_keys(first.session_id() or "")[0]
     primary = cluster.primary_for(key)
@@ -280,7 +274,7 @@ async def test_a_cluster_primary_fails_over_without_a_restart(
     assert await eventually_signed_in(second), "the other host follows the new primary too"
     assert all([await eventually_ready(app) for app in cluster_apps]), "/readyz is 200 again"
     newcomer = AuthActions(cluster_apps[1].url, browsers[1])
-    assert signed_in(await newcomer.sign_in("after-cluster-failover"))
+    assert greeted_on(await newcomer.sign_in("after-cluster-failover")) == "After-cluster-failover"
     assert [app.pid for app in cluster_apps] == pids and all(a.running for a in cluster_apps)
 
 
@@ -295,7 +289,7 @@ async def test_sentinel_promotes_the_replica_without_a_restart(
         serve(provider, sentinel.url, ports["sentinel"]) as app,
     ):
         browser = AuthActions(app.url, browsers[0])
-        assert signed_in(await browser.sign_in("sentinel"))
+        assert greeted_on(await browser.sign_in("sentinel")) == "Sentinel"
         old = sentinel.current_primary()
         sentinel.wait_for_replicas()  # the session has reached the replica
 
@@ -306,7 +300,8 @@ async def test_sentinel_promotes_the_replica_without_a_restart(
         assert outage.answers.count(503) >= 1, "the failure was seen, as a clean 503"
         assert sentinel.current_primary() is not old
         newcomer = AuthActions(app.url, browsers[1])
-        assert signed_in(await newcomer.sign_in("after-sentinel-failover"))
+        name = "after-sentinel-failover"
+        assert greeted_on(await newcomer.sign_in(name)) == name.capitalize()
         profile = await browser.get("/profile")
         assert profile.status == 200 and "@sentinel" in profile.text
         assert await eventually_ready(app), "/readyz is 200 again"
@@ -358,8 +353,8 @@ async def test_tls_with_a_ca_file_signs_in(
     url = f"rediss://127.0.0.1:{tls_port}/0?ssl_ca_certs={ca}&ssl_cert_reqs=required"
     with serve(provider, url, ports["tls"]) as app:
         browser = AuthActions(app.url, browsers[0])
-        assert signed_in(await browser.sign_in("over-tls"))
-        assert signed_in(await browser.get("/"))
+        assert greeted_on(await browser.sign_in("over-tls")) == "Over-tls"
+        assert greeted_on(await browser.get("/")) == "Over-tls"
         redis = client_on(url)
         try:
             assert await is_stored(redis, browser.session_id() or "")
@@ -397,7 +392,7 @@ async def test_a_unix_socket_signs_in(
             url = f"unix://{socket}?db=0"
             with serve(provider, url, ports["unix"]) as app:
                 browser = AuthActions(app.url, browsers[0])
-                assert signed_in(await browser.sign_in("on-a-socket"))
+                assert greeted_on(await browser.sign_in("on-a-socket")) == "On-a-socket"
                 redis = client_on(url)
                 try:
                     assert await is_stored(redis, browser.session_id() or "")

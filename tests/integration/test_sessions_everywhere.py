@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 from devstack import AppServer, LocalIdp
 from tests.auth_actions import AuthActions, Page, forms_of
 from tests.conftest import CLIENT_ID, CLIENT_SECRET
+from tests.home_page import greeted_on, signed_out_on
 from tests.stored_session import stored_refresh_token
 
 
@@ -23,11 +24,6 @@ async def browsers() -> AsyncIterator[list[aiohttp.ClientSession]]:
     yield sessions
     for session in sessions:
         await session.close()
-
-
-def signed_in(page: Page) -> bool:
-    """True for a page that shows the signed-in header."""
-    return page.status == 200 and 'id="sign-out"' in page.text
 
 
 async def sign_out_at_the_provider(browser: AuthActions, idp: LocalIdp) -> None:
@@ -42,7 +38,7 @@ async def sign_out_at_the_provider(browser: AuthActions, idp: LocalIdp) -> None:
 async def eventually_signed_out(browser: AuthActions) -> bool:
     """Poll for up to 5 s: the provider delivers the logout token as it ends its session."""
     for _ in range(50):
-        if not signed_in(await browser.get("/")):
+        if signed_out_on(await browser.get("/")):
             return True
         await asyncio.sleep(0.1)
     return False
@@ -72,19 +68,19 @@ async def test_signing_out_at_the_provider_and_everywhere(
     for browser in (first, second, third):
         await browser.sign_in("everywhere")
     first_on_other_host = AuthActions(second_app_server.url, browsers[0])
-    assert signed_in(await first_on_other_host.get("/"))
+    assert greeted_on(await first_on_other_host.get("/")) == "Everywhere"
 
     await sign_out_at_the_provider(first, idp)
     assert await eventually_signed_out(first), "the back-channel logout ended it"
-    assert not signed_in(await first_on_other_host.get("/")), "on the other host too"
-    assert signed_in(await second.get("/")) and signed_in(await third.get("/"))
+    assert signed_out_on(await first_on_other_host.get("/")), "on the other host too"
+    assert greeted_on(await second.get("/")) == greeted_on(await third.get("/")) == "Everywhere"
 
     tokens = [await stored_refresh_token(redis, b.session_id() or "") for b in (second, third)]
     page = await second.get("/sessions")
     everywhere = next(f for f in forms_of(page.text) if f.action.endswith("/sign-out/everywhere"))
     await second.submit(page, everywhere)
-    assert not signed_in(await second.get("/"))
-    assert not signed_in(await third.get("/")), "the session on the other host ended too"
+    assert signed_out_on(await second.get("/"))
+    assert signed_out_on(await third.get("/")), "the session on the other host ended too"
     for token in tokens:
         assert await refresh_refused(idp, token)
 
@@ -125,8 +121,8 @@ async def test_ending_a_session_signs_that_browser_out(
     other = [form for form in forms_of(page.text) if "/sessions/" in form.action][1]  # 0: here
     ended = await here.submit(page, other)
     assert ended.url.endswith("/sessions") and len(handles_on(ended)) == 1
-    assert not signed_in(await there.get("/"))
-    assert signed_in(await here.get("/"))
+    assert signed_out_on(await there.get("/"))
+    assert greeted_on(await here.get("/")) == "Ender"
 
 
 async def test_a_foreign_or_forged_handle_ends_nothing(
@@ -142,7 +138,8 @@ async def test_a_foreign_or_forged_handle_ends_nothing(
         form.action = f"/sessions/{handle}/end"
         answer = await attacker.submit(page, form)
         assert answer.status == 404, answer.text
-    assert signed_in(await victim.get("/")) and signed_in(await attacker.get("/"))
+    assert greeted_on(await victim.get("/")) == "Victim"
+    assert greeted_on(await attacker.get("/")) == "Attacker"
 
 
 async def test_ending_a_session_needs_the_csrf_token(
@@ -155,4 +152,4 @@ async def test_ending_a_session_needs_the_csrf_token(
     for form in forms_of(page.text):
         answer = await here.submit(page, form, csrf_token="forged")
         assert answer.status == 403
-    assert signed_in(await here.get("/")) and signed_in(await there.get("/"))
+    assert greeted_on(await here.get("/")) == greeted_on(await there.get("/")) == "Csrf-checked"
