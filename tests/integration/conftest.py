@@ -1,11 +1,20 @@
-"""Fixtures for the tests that sign in through the hostile provider."""
+"""Fixtures of the integration tests: the app in-process on the real provider or the hostile one."""
 
 from collections.abc import AsyncIterator
 
 import pytest
 from quart import Quart
 
+from devstack import LocalIdp
 from tests.hostile_provider import HostileProvider, serving_app
+from tests.in_process_sign_in import in_process_settings, serving_in_process
+
+
+@pytest.fixture
+async def idp_app(redis_url: str, idp: LocalIdp, app_ports: list[int]) -> AsyncIterator[Quart]:
+    """The app in-process on the test Redis, signing in through the real local provider."""
+    async with serving_in_process(in_process_settings(idp, redis_url, app_ports)) as application:
+        yield application
 
 
 @pytest.fixture

@@ -8,12 +8,16 @@ from urllib.parse import urljoin
 
 import aiohttp
 import pytest
+from quart import Quart
+from quart.typing import TestClientProtocol as QuartClient
 from redis.asyncio import Redis
 
+from app.testing import signed_in
 from devstack import AppServer, LocalIdp
 from tests.auth_actions import AuthActions, Page, forms_of
 from tests.conftest import CLIENT_ID, CLIENT_SECRET
-from tests.home_page import greeted_on, signed_out_on
+from tests.home_page import greeted_on, signed_in_as, signed_out_on
+from tests.storage_routes import session_cookie
 from tests.stored_session import stored_refresh_token
 
 
@@ -85,30 +89,40 @@ async def test_signing_out_at_the_provider_and_everywhere(
         assert await refresh_refused(idp, token)
 
 
-def handles_on(page: Page) -> list[str]:
+def handles_in(text: str) -> list[str]:
     """The session handles a sessions page offers to end, in page order."""
     return [
         form.action.split("/sessions/")[1].removesuffix("/end")
-        for form in forms_of(page.text)
+        for form in forms_of(text)
         if "/sessions/" in form.action
     ]
 
 
-async def test_the_sessions_page_lists_exactly_this_users_sessions(
-    app_server: AppServer, browsers: list[aiohttp.ClientSession]
-) -> None:
-    mine, also_mine, someone_else = (AuthActions(app_server.url, b) for b in browsers)
-    await mine.sign_in("lister")
-    await also_mine.sign_in("lister")
-    await someone_else.sign_in("not-lister")
-    page = await mine.get("/sessions")
-    assert page.status == 200
-    assert len(handles_on(page)) == 2
-    assert page.text.count("This browser") == 1
-    assert (mine.session_id() or "-") not in page.text, "handles, never session ids"
-    theirs = handles_on(await someone_else.get("/sessions"))
+def handles_on(page: Page) -> list[str]:
+    """The session handles a fetched sessions page offers to end."""
+    return handles_in(page.text)
+
+
+async def sessions_page(client: QuartClient) -> tuple[int, str]:
+    """GET /sessions with `client`: its status and text."""
+    response = await client.get("/sessions")
+    return response.status_code, await response.get_data(as_text=True)
+
+
+async def test_the_sessions_page_lists_exactly_this_users_sessions(idp_app: Quart) -> None:
+    async with (
+        signed_in(idp_app, sub="lister") as mine,
+        signed_in(idp_app, sub="lister"),
+        signed_in(idp_app, sub="not-lister") as someone_else,
+    ):
+        status, text = await sessions_page(mine)
+        assert status == 200
+        assert len(handles_in(text)) == 2
+        assert text.count("This browser") == 1
+        assert session_cookie(mine) not in text, "handles, never session ids"
+        theirs = handles_in((await sessions_page(someone_else))[1])
     assert len(theirs) == 1, "the other user's page lists their one session"
-    assert set(theirs).isdisjoint(handles_on(page)), "and none of this user's"
+    assert set(theirs).isdisjoint(handles_in(text)), "and none of this user's"
 
 
 async def test_ending_a_session_signs_that_browser_out(
@@ -125,31 +139,30 @@ async def test_ending_a_session_signs_that_browser_out(
     assert greeted_on(await here.get("/")) == "Ender"
 
 
-async def test_a_foreign_or_forged_handle_ends_nothing(
-    app_server: AppServer, browsers: list[aiohttp.ClientSession]
-) -> None:
-    victim, attacker = (AuthActions(app_server.url, b) for b in browsers[:2])
-    await victim.sign_in("victim")
-    await attacker.sign_in("attacker")
-    victims_handle = handles_on(await victim.get("/sessions"))[0]
-    page = await attacker.get("/sessions")
-    form = next(f for f in forms_of(page.text) if "/sessions/" in f.action)
-    for handle in (victims_handle, "0" * 32, victim.session_id() or ""):
-        form.action = f"/sessions/{handle}/end"
-        answer = await attacker.submit(page, form)
-        assert answer.status == 404, answer.text
-    assert greeted_on(await victim.get("/")) == "Victim"
-    assert greeted_on(await attacker.get("/")) == "Attacker"
+async def test_a_foreign_or_forged_handle_ends_nothing(idp_app: Quart) -> None:
+    async with (
+        signed_in(idp_app, sub="victim", name="Victim") as victim,
+        signed_in(idp_app, sub="attacker", name="Attacker") as attacker,
+    ):
+        victims_handle = handles_in((await sessions_page(victim))[1])[0]
+        _, text = await sessions_page(attacker)
+        form = next(f for f in forms_of(text) if "/sessions/" in f.action)
+        for handle in (victims_handle, "0" * 32, session_cookie(victim)):
+            answer = await attacker.post(f"/sessions/{handle}/end", form=form.fields)
+            assert answer.status_code == 404, await answer.get_data(as_text=True)
+        assert await signed_in_as(victim) == "Victim"
+        assert await signed_in_as(attacker) == "Attacker"
 
 
-async def test_ending_a_session_needs_the_csrf_token(
-    app_server: AppServer, browsers: list[aiohttp.ClientSession]
-) -> None:
-    here, there = (AuthActions(app_server.url, b) for b in browsers[:2])
-    await here.sign_in("csrf-checked")
-    await there.sign_in("csrf-checked")
-    page = await here.get("/sessions")
-    for form in forms_of(page.text):
-        answer = await here.submit(page, form, csrf_token="forged")
-        assert answer.status == 403
-    assert greeted_on(await here.get("/")) == greeted_on(await there.get("/")) == "Csrf-checked"
+async def test_ending_a_session_needs_the_csrf_token(idp_app: Quart) -> None:
+    async with (
+        signed_in(idp_app, sub="csrf-checked", name="Checked") as here,
+        signed_in(idp_app, sub="csrf-checked", name="Checked") as there,
+    ):
+        _, text = await sessions_page(here)
+        forms = forms_of(text)
+        assert len(forms) == 4, "sign out (header), end here, end there, sign out everywhere"
+        for form in forms:
+            answer = await here.post(form.action, form={**form.fields, "csrf_token": "forged"})
+            assert answer.status_code == 403, form.action
+        assert await signed_in_as(here) == await signed_in_as(there) == "Checked"

@@ -3,11 +3,13 @@
 from urllib.parse import urljoin
 
 import aiohttp
+from quart import Quart
 from redis.asyncio import Redis
 
+from app.testing import signed_in
 from devstack import AppServer, LocalIdp
 from tests.auth_actions import SESSION_COOKIE, AuthActions, forms_of
-from tests.home_page import greeted_on, signed_out_on
+from tests.home_page import greeted_on, signed_in_as, signed_out_on
 from tests.stored_session import is_stored
 
 
@@ -81,24 +83,21 @@ async def test_sign_out_clears_server_session(
         assert resp.status == 302, "the old cookie no longer signs anyone in"
 
 
-async def test_sign_out_without_csrf_token_is_refused(
-    auth: AuthActions, app_server: AppServer
-) -> None:
-    await auth.sign_in("grace")
-    async with auth.http.post(f"{app_server.url}/sign-out", data={}) as resp:
-        assert resp.status == 403
-    async with auth.http.post(
-        f"{app_server.url}/sign-out", data={"csrf_token": "forged"}, allow_redirects=False
-    ) as resp:
-        assert resp.status == 403
-    assert greeted_on(await auth.get("/")) == "Grace"
+async def test_sign_out_without_csrf_token_is_refused(idp_app: Quart) -> None:
+    async with signed_in(idp_app, sub="grace", name="Grace") as client:
+        assert (await client.post("/sign-out", form={})).status_code == 403
+        forged = await client.post("/sign-out", form={"csrf_token": "forged"})
+        assert forged.status_code == 403 and "Location" not in forged.headers
+        assert await signed_in_as(client) == "Grace"
 
 
-async def test_get_sign_out_never_signs_out(auth: AuthActions) -> None:
-    await auth.sign_in("heidi")
-    page = await auth.get("/sign-out")
-    assert page.status == 200 and 'id="sign-out"' in page.text
-    assert greeted_on(await auth.get("/")) == "Heidi"
+async def test_get_sign_out_never_signs_out(idp_app: Quart) -> None:
+    async with signed_in(idp_app, sub="heidi", name="Heidi") as client:
+        page = await client.get("/sign-out")
+        text = await page.get_data(as_text=True)
+        assert page.status_code == 200 and 'id="sign-out"' in text
+        assert 'id="confirm-sign-out"' in text, "the page asks; only its form signs out"
+        assert await signed_in_as(client) == "Heidi"
 
 
 def assert_cookie_flags(set_cookie: str, name: str) -> None:

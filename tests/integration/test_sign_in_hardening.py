@@ -6,13 +6,15 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
+from quart import Quart
 from redis.asyncio import Redis
 from yarl import URL
 
 from app.sessions.store import session_keys
+from app.testing import signed_in
 from devstack import AppServer, LocalIdp
 from tests.auth_actions import SESSION_COOKIE, AuthActions, Page, forms_of
-from tests.home_page import greeted_on, signed_out_on
+from tests.home_page import greeted_on, home, signed_in_as, signed_out_on
 from tests.stored_session import is_stored
 
 
@@ -41,8 +43,8 @@ async def test_sign_in_gives_the_session_a_new_id(auth: AuthActions, redis: Redi
     await redis.set(session_keys(planted)[0], json.dumps({"_created": time.time()}), ex=600)
     auth.http.cookie_jar.update_cookies({SESSION_COOKIE: planted}, URL(auth.app_url))
     provider_url = await provider_url_of_new_sign_in(auth)
-    home = await finish_at_provider(auth, provider_url, "fixated")
-    assert greeted_on(home) == "Fixated"
+    landed = await finish_at_provider(auth, provider_url, "fixated")
+    assert greeted_on(landed) == "Fixated"
     after = auth.session_id()
     assert after and after != planted
     assert not await is_stored(redis, planted)
@@ -95,31 +97,28 @@ async def test_missing_state_is_refused(auth: AuthActions) -> None:
     assert page.status == 400 and "no state" in page.text
 
 
-async def test_sign_in_while_signed_in_goes_straight_to_next(auth: AuthActions) -> None:
-    await auth.sign_in("already")
-    async with auth.http.get(
-        f"{auth.app_url}/sign-in?next=/profile", allow_redirects=False
-    ) as resp:
-        assert resp.status == 302 and resp.headers["Location"] == "/profile"
-    assert greeted_on(await auth.get("/")) == "Already"
+async def test_sign_in_while_signed_in_goes_straight_to_next(idp_app: Quart) -> None:
+    async with signed_in(idp_app, sub="already", name="Already") as client:
+        response = await client.get("/sign-in?next=/profile")
+        assert response.status_code == 302 and response.headers["Location"] == "/profile"
+        assert await signed_in_as(client) == "Already"
 
 
-async def test_cross_site_sign_out_is_refused(auth: AuthActions) -> None:
-    await auth.sign_in("crosser")
-    home = await auth.get("/")
-    token = next(f for f in forms_of(home.text) if f.action.endswith("/sign-out")).fields
-    for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
-        async with auth.http.post(
-            f"{auth.app_url}/sign-out", data=token, headers=headers, allow_redirects=False
-        ) as resp:
-            assert resp.status == 403
-    assert greeted_on(await auth.get("/")) == "Crosser"
+async def test_cross_site_sign_out_is_refused(idp_app: Quart) -> None:
+    async with signed_in(idp_app, sub="crosser", name="Crosser") as client:
+        _, text = await home(client)
+        token = next(f for f in forms_of(text) if f.action.endswith("/sign-out")).fields
+        assert token["csrf_token"], "the sign-out form carries the session's CSRF token"
+        for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
+            response = await client.post("/sign-out", form=token, headers=headers)
+            assert response.status_code == 403, headers
+        assert await signed_in_as(client) == "Crosser"
 
 
 async def test_sign_out_response_is_not_cached(auth: AuthActions) -> None:
     await auth.sign_in("nocache")
-    home = await auth.get("/")
-    form = next(f for f in forms_of(home.text) if f.action.endswith("/sign-out"))
+    page = await auth.get("/")
+    form = next(f for f in forms_of(page.text) if f.action.endswith("/sign-out"))
     async with auth.http.post(
         f"{auth.app_url}/sign-out", data=form.fields, allow_redirects=False
     ) as resp:

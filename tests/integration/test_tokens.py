@@ -12,6 +12,7 @@ import pytest
 from quart import Quart
 from redis.asyncio import Redis
 
+from app.testing import signed_in
 from devstack import AppServer, LocalIdp, free_port
 from tests.auth_actions import AuthActions
 from tests.conftest import CLIENT_ID, CLIENT_SECRET, provider_for, server_settings
@@ -121,20 +122,16 @@ async def test_an_api_that_is_down_is_explained(redis_url: str, hostile: Hostile
         assert 'id="api-problem"' in text and "could not be reached" in text
 
 
-async def test_organizations_explain_how_to_turn_them_on(
-    hostile_app: Quart, hostile: HostileProvider
-) -> None:
-    client = hostile_app.test_client()
-    assert (await sign_in(client, hostile))[0] == 302
-    text = await (await client.get("/organizations")).get_data(as_text=True)
+async def test_organizations_explain_how_to_turn_them_on(idp_app: Quart) -> None:
+    async with signed_in(idp_app, sub="no-orgs") as client:  # the default scopes: no organizations
+        response = await client.get("/organizations")
+        text = await response.get_data(as_text=True)
+    assert response.status_code == 200
     assert 'id="organizations-off"' in text and "urn:logto:scope:organizations" in text
 
 
-async def test_call_api_without_an_api_is_a_404_page(
-    hostile_app: Quart, hostile: HostileProvider
-) -> None:
-    client = hostile_app.test_client()
-    assert (await sign_in(client, hostile))[0] == 302
-    response = await client.get("/call-api")
+async def test_call_api_without_an_api_is_a_404_page(idp_app: Quart) -> None:
+    async with signed_in(idp_app, sub="no-api") as client:  # no API_RESOURCE
+        response = await client.get("/call-api")
     assert response.status_code == 404
     assert "API_RESOURCE" in await response.get_data(as_text=True)
