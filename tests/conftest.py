@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 
 from app import create_app
 from app.config import Settings
+from app.sessions.store import SessionStore
 from devstack import AppServer, LocalIdp, RedisServer, free_port
 from devstack.idp import (
     API_SCOPES,
@@ -21,6 +22,7 @@ from devstack.idp import (
     ORGANIZATIONS_SCOPE,
 )
 from tests.auth_actions import AuthActions
+from tests.stored_session import opened_store
 
 CLIENT_ID = "test-app"
 CLIENT_SECRET = "test-app-secret"
@@ -53,6 +55,13 @@ def make_settings(**overrides: object) -> Settings:
     """Test settings that ignore the developer's `.env`."""
     values: dict[str, object] = {"APP_ENV": "test", "SECRET_KEY": SECRET_KEY, **overrides}
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def store(redis_url: str) -> AsyncIterator[SessionStore]:
+    """The app's session store on the test Redis, to read what the app stored as it reads it."""
+    async with opened_store(make_settings(REDIS_URL=redis_url)) as opened:
+        yield opened
 
 
 @pytest.fixture

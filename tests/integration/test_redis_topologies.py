@@ -33,7 +33,7 @@ from tests.auth_actions import AuthActions
 from tests.conftest import make_settings, provider_for, server_settings
 from tests.home_page import greeted_on, signed_in_user, signed_out_on
 from tests.integration.test_production_start import run_procfile
-from tests.stored_session import is_stored, stored_refresh_token
+from tests.stored_session import is_stored, opened_store, stored_refresh_token
 from tests.tls_files import make_tls_files
 
 POLL = 0.1  # seconds between two polls of GET / while Redis fails over
@@ -201,22 +201,19 @@ async def test_cluster_serves_the_whole_journey_on_two_hosts(
     first, second = (AuthActions(app.url, browsers[0]) for app in cluster_apps)
     assert greeted_on(await first.sign_in("clustered")) == "Clustered"
     sid = first.session_id() or ""
-    redis = client_on(cluster.url)
-    try:
+    async with opened_store(make_settings(REDIS_URL=cluster.url)) as store:
         assert greeted_on(await second.get("/")) == "Clustered", "the other host reads it"
         profile = await first.get("/profile")
         assert profile.status == 200 and "@clustered" in profile.text
-        before = await stored_refresh_token(redis, sid)
+        before = await stored_refresh_token(store, sid)
         api = await second.get("/call-api")  # the API token needs a refresh (under the lock)
         assert api.status == 200 and "clustered" in api.text.lower(), api.text[:500]
-        assert await stored_refresh_token(redis, sid) != before, "refreshed (and rotated)"
+        assert await stored_refresh_token(store, sid) != before, "refreshed (and rotated)"
         sessions = await first.get("/sessions")
         assert sessions.status == 200 and "This browser" in sessions.text
         await second.sign_out()
         assert signed_out_on(await first.get("/")) and signed_out_on(await second.get("/"))
-        assert not await is_stored(redis, sid)
-    finally:
-        await redis.aclose()
+        assert not await is_stored(store, sid)
 
 
 async def test_cluster_spreads_sessions_over_every_primary(
@@ -355,11 +352,8 @@ async def test_tls_with_a_ca_file_signs_in(
         browser = AuthActions(app.url, browsers[0])
         assert greeted_on(await browser.sign_in("over-tls")) == "Over-tls"
         assert greeted_on(await browser.get("/")) == "Over-tls"
-        redis = client_on(url)
-        try:
-            assert await is_stored(redis, browser.session_id() or "")
-        finally:
-            await redis.aclose()
+        async with opened_store(make_settings(REDIS_URL=url)) as store:
+            assert await is_stored(store, browser.session_id() or "")
 
 
 async def test_tls_with_a_wrong_ca_is_a_clean_503(
@@ -393,11 +387,8 @@ async def test_a_unix_socket_signs_in(
             with serve(provider, url, ports["unix"]) as app:
                 browser = AuthActions(app.url, browsers[0])
                 assert greeted_on(await browser.sign_in("on-a-socket")) == "On-a-socket"
-                redis = client_on(url)
-                try:
-                    assert await is_stored(redis, browser.session_id() or "")
-                finally:
-                    await redis.aclose()
+                async with opened_store(make_settings(REDIS_URL=url)) as store:
+                    assert await is_stored(store, browser.session_id() or "")
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 

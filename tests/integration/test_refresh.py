@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 from redis.asyncio import Redis
 
-from app.sessions.store import LOCK_PREFIX, session_keys
+from app.sessions.store import SessionStore
 from devstack import AppServer, LocalIdp, free_port
 from tests.auth_actions import AuthActions
 from tests.conftest import CLIENT_ID, CLIENT_SECRET, provider_for, server_settings
@@ -49,7 +49,7 @@ def rotating_stack(redis_url: str) -> Iterator[tuple[LocalIdp, list[AppServer]]]
 async def test_concurrent_refreshes_in_two_processes_spend_each_refresh_token_once(
     rotating_stack: tuple[LocalIdp, list[AppServer]],
     http: aiohttp.ClientSession,
-    redis: Redis,
+    store: SessionStore,
 ) -> None:
     _, servers = rotating_stack
     first, second = (AuthActions(server.url, http) for server in servers)
@@ -62,7 +62,7 @@ async def test_concurrent_refreshes_in_two_processes_spend_each_refresh_token_on
         assert [page.status for page in pages] == [200] * 8
         assert all('id="user-info-error"' not in page.text for page in pages)
         assert all(page.text.count("<th>username</th><td>rotator</td>") == 2 for page in pages)
-        refresh_tokens.add(await stored_refresh_token(redis, first.session_id() or ""))
+        refresh_tokens.add(await stored_refresh_token(store, first.session_id() or ""))
 
     assert len(refresh_tokens) == 3, "each round rotated the refresh token"
     after = await second.get("/profile")
@@ -72,14 +72,14 @@ async def test_concurrent_refreshes_in_two_processes_spend_each_refresh_token_on
 async def test_a_refresh_logto_refuses_signs_the_session_out(
     rotating_stack: tuple[LocalIdp, list[AppServer]],
     http: aiohttp.ClientSession,
-    redis: Redis,
+    store: SessionStore,
 ) -> None:
     idp, servers = rotating_stack
     browser = AuthActions(servers[0].url, http)
     landed = await browser.sign_in("revoked")
     assert signed_in_user(landed.status, landed.text) == "Revoked"
     session_id = browser.session_id() or ""
-    refresh_token = await stored_refresh_token(redis, session_id)
+    refresh_token = await stored_refresh_token(store, session_id)
     # Logto revokes the grant (the user or an admin ended it there), RFC 7009.
     revoked = await provider_post(
         idp, "/token/revocation", token=refresh_token, token_type_hint="refresh_token"
@@ -94,7 +94,7 @@ async def test_a_refresh_logto_refuses_signs_the_session_out(
     profile = await browser.get("/profile")  # the stale access token needs a refresh: refused
 
     assert profile.status == 401 and "Your sign-in has expired" in profile.text, profile.text
-    assert not await redis.exists(session_keys(session_id)[0]), "signed out here too"
+    assert await store.load(session_id) is None, "signed out here too"
     home = await browser.get("/")
     assert shows_signed_out(home.status, home.text)
 
@@ -102,30 +102,31 @@ async def test_a_refresh_logto_refuses_signs_the_session_out(
 async def test_a_session_that_ends_while_its_refresh_waits_is_not_refreshed(
     rotating_stack: tuple[LocalIdp, list[AppServer]],
     http: aiohttp.ClientSession,
-    redis: Redis,
+    store: SessionStore,
     redis_url: str,
 ) -> None:
     idp, servers = rotating_stack
     browser = AuthActions(servers[0].url, http)
     await browser.sign_in("waiter")
     session_id = browser.session_id() or ""
-    refresh_token = await stored_refresh_token(redis, session_id)
-    lock_name = f"{LOCK_PREFIX}{session_id}"
+    refresh_token = await stored_refresh_token(store, session_id)
     # Another worker is refreshing this session's tokens: it holds the lock.
-    lock = redis.lock(lock_name, timeout=30)
+    lock = store.refresh_lock(session_id, 30)
     assert await lock.acquire(blocking=False)
+    lock_name = lock.name
+    assert isinstance(lock_name, str)
     await stale_tokens()
     async with commands_seen(redis_url, f"SET {lock_name} ") as app_waits_for_the_lock:
         profile = asyncio.create_task(browser.get("/profile"))
         async with asyncio.timeout(10):
             await app_waits_for_the_lock.wait()  # it has read the session and needs a refresh
         # Meanwhile the session ends (signed out on another host), then the lock is free.
-        await redis.delete(*session_keys(session_id))
+        await store.end(session_id)
         await lock.release()
         page = await profile
 
     assert page.status == 401 and "Your sign-in has expired" in page.text, page.text
-    assert not await redis.exists(session_keys(session_id)[0]), "the refresh did not bring it back"
+    assert await store.load(session_id) is None, "the refresh did not bring it back"
     # The ended session spent nothing: its refresh token still works, once.
     unspent = await provider_post(
         idp, "/token", grant_type="refresh_token", refresh_token=refresh_token

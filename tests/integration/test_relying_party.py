@@ -10,8 +10,8 @@ import aiohttp
 import pytest
 from quart import Quart
 from quart.typing import TestClientProtocol as QuartClient
-from redis.asyncio import Redis
 
+from app.sessions.store import SessionStore
 from devstack import LocalIdp
 from tests.auth_actions import AuthActions
 from tests.conftest import CLIENT_ID, CLIENT_SECRET
@@ -104,10 +104,10 @@ async def test_sign_out_completes_locally_when_revocation_fails(
 
 
 async def test_the_provider_refuses_the_refresh_token_after_sign_out(
-    auth: AuthActions, idp: LocalIdp, redis: Redis
+    auth: AuthActions, idp: LocalIdp, store: SessionStore
 ) -> None:
     await auth.sign_in("revoked-ruth")
-    refresh_token = await stored_refresh_token(redis, auth.session_id() or "")
+    refresh_token = await stored_refresh_token(store, auth.session_id() or "")
     await auth.sign_out()
     form = {
         "grant_type": "refresh_token",

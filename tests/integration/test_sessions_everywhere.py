@@ -10,8 +10,8 @@ import aiohttp
 import pytest
 from quart import Quart
 from quart.typing import TestClientProtocol as QuartClient
-from redis.asyncio import Redis
 
+from app.sessions.store import SessionStore
 from app.testing import signed_in
 from devstack import AppServer, LocalIdp
 from tests.auth_actions import AuthActions, Page, forms_of
@@ -64,7 +64,7 @@ async def test_signing_out_at_the_provider_and_everywhere(
     app_server: AppServer,
     second_app_server: AppServer,
     idp: LocalIdp,
-    redis: Redis,
+    store: SessionStore,
     browsers: list[aiohttp.ClientSession],
 ) -> None:
     first, second = (AuthActions(app_server.url, browser) for browser in browsers[:2])
@@ -79,7 +79,7 @@ async def test_signing_out_at_the_provider_and_everywhere(
     assert signed_out_on(await first_on_other_host.get("/")), "on the other host too"
     assert greeted_on(await second.get("/")) == greeted_on(await third.get("/")) == "Everywhere"
 
-    tokens = [await stored_refresh_token(redis, b.session_id() or "") for b in (second, third)]
+    tokens = [await stored_refresh_token(store, b.session_id() or "") for b in (second, third)]
     page = await second.get("/sessions")
     everywhere = next(f for f in forms_of(page.text) if f.action.endswith("/sign-out/everywhere"))
     await second.submit(page, everywhere)

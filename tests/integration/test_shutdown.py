@@ -15,15 +15,16 @@ from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 import pytest
-from redis.asyncio import Redis
 
 from app.serve import SHUTDOWN_SLACK, graceful_timeout_for
+from app.sessions.data import sdk_value
+from app.sessions.store import SessionStore
 from devstack import AppServer, free_port
 from tests.auth_actions import SESSION_COOKIE
 from tests.conftest import SECRET_KEY, make_settings
-from tests.hostile_provider import CLIENT_ID, CLIENT_SECRET, HostileProvider
+from tests.hostile_provider import CLIENT_ID, CLIENT_SECRET, USER, HostileProvider
 from tests.server_processes import serve_process, worker_processes
-from tests.stored_session import stored_session
+from tests.stored_session import stored
 
 TOKEN_DELAY = 2.0  # seconds the provider holds the code exchange
 # The Procfile's bound with the default timeouts, and the time to close pools and exit.
@@ -54,7 +55,7 @@ def hostile_settings(provider: HostileProvider, redis_url: str, port: int) -> di
     ("workers", "sent_to"), [(2, "group"), (2, "main"), (1, "group"), (1, "main")]
 )
 async def test_a_sign_in_in_flight_completes_and_is_stored_after_sigterm(
-    workers: int, sent_to: str, slow_provider: HostileProvider, redis_url: str, redis: Redis
+    workers: int, sent_to: str, slow_provider: HostileProvider, redis_url: str, store: SessionStore
 ) -> None:
     port = free_port()
     server = AppServer(hostile_settings(slow_provider, redis_url, port), port=port, workers=workers)
@@ -79,9 +80,8 @@ async def test_a_sign_in_in_flight_completes_and_is_stored_after_sigterm(
 
             status, location, session_id = await in_flight
         assert (status, location) == (302, "/")
-        stored = await stored_session(redis, session_id)
-        assert stored["user"]["sub"] == "hostile-user-1", "the session write landed in Redis"
-        assert stored["logto.idToken"]
+        session = await stored(store, session_id)  # the session write landed in Redis
+        assert session.belongs_to(USER["sub"]) and sdk_value(session.data, "idToken")
 
         code = await asyncio.to_thread(server.wait, EXIT_BOUND)
         took = time.monotonic() - signalled

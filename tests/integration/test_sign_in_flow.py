@@ -4,8 +4,8 @@ from urllib.parse import urljoin
 
 import aiohttp
 from quart import Quart
-from redis.asyncio import Redis
 
+from app.sessions.store import SessionStore
 from app.testing import signed_in
 from devstack import AppServer, LocalIdp
 from tests.auth_actions import SESSION_COOKIE, AuthActions, forms_of
@@ -63,16 +63,16 @@ async def test_sign_up_asks_the_provider_for_the_create_account_screen(
 
 
 async def test_sign_out_clears_server_session(
-    auth: AuthActions, app_server: AppServer, idp: LocalIdp, redis: Redis
+    auth: AuthActions, app_server: AppServer, idp: LocalIdp, store: SessionStore
 ) -> None:
     await auth.sign_in("frank")
     old_session_id = auth.session_id()
-    assert old_session_id and await is_stored(redis, old_session_id)
+    assert old_session_id and await is_stored(store, old_session_id)
 
     ended = await auth.sign_out()
     assert ended.url == f"{app_server.url}/"
     assert signed_out_on(ended)
-    assert not await is_stored(redis, old_session_id)
+    assert not await is_stored(store, old_session_id)
     again = await auth.get("/sign-in")
     assert again.url.startswith(idp.endpoint) and forms_of(again.text), "provider session ended too"
 

@@ -1,16 +1,13 @@
 """Session fixation, several sign-ins at once, foreign and forged callbacks, sign-out guards."""
 
-import json
-import secrets
-import time
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 from quart import Quart
-from redis.asyncio import Redis
 from yarl import URL
 
-from app.sessions.store import session_keys
+from app.sessions.data import set_user_agent
+from app.sessions.store import SessionStore
 from app.testing import signed_in
 from devstack import AppServer, LocalIdp
 from tests.auth_actions import SESSION_COOKIE, AuthActions, Page, forms_of
@@ -37,17 +34,19 @@ async def finish_at_provider(auth: AuthActions, provider_url: str, username: str
     return page
 
 
-async def test_sign_in_gives_the_session_a_new_id(auth: AuthActions, redis: Redis) -> None:
+async def test_sign_in_gives_the_session_a_new_id(auth: AuthActions, store: SessionStore) -> None:
     # A session the browser already had (planted by an attacker, say) is never kept on.
-    planted = secrets.token_urlsafe(32)
-    await redis.set(session_keys(planted)[0], json.dumps({"_created": time.time()}), ex=600)
-    auth.http.cookie_jar.update_cookies({SESSION_COOKIE: planted}, URL(auth.app_url))
+    planted = store.fresh()
+    set_user_agent(planted, "the attacker's browser")
+    await store.persist(planted)
+    assert await is_stored(store, planted.sid)
+    auth.http.cookie_jar.update_cookies({SESSION_COOKIE: planted.sid}, URL(auth.app_url))
     provider_url = await provider_url_of_new_sign_in(auth)
     landed = await finish_at_provider(auth, provider_url, "fixated")
     assert greeted_on(landed) == "Fixated"
     after = auth.session_id()
-    assert after and after != planted
-    assert not await is_stored(redis, planted)
+    assert after and after != planted.sid
+    assert not await is_stored(store, planted.sid)
 
 
 async def test_two_tabs_signing_in_at_once_both_complete(

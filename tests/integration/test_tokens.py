@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import aiohttp
 import pytest
 from quart import Quart
-from redis.asyncio import Redis
 
+from app.sessions.store import SessionStore
 from app.testing import signed_in
 from devstack import AppServer, LocalIdp, free_port
 from tests.auth_actions import AuthActions
@@ -71,10 +71,10 @@ async def test_racing_requests_on_two_workers_refresh_once_per_expiry(
 
 
 async def test_a_refused_refresh_signs_out(
-    auth: AuthActions, idp: LocalIdp, redis: Redis, http: aiohttp.ClientSession
+    auth: AuthActions, idp: LocalIdp, store: SessionStore, http: aiohttp.ClientSession
 ) -> None:
     await auth.sign_in("refused")
-    refresh_token = await stored_refresh_token(redis, auth.session_id() or "")
+    refresh_token = await stored_refresh_token(store, auth.session_id() or "")
     form = {"token": refresh_token, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
     async with http.post(f"{idp.issuer}/token/revocation", data=form) as response:
         assert response.status == 200
