@@ -27,12 +27,14 @@ def in_process_settings(
     """Test settings for an in-process app that signs in through `idp`: its BASE_URL is the
     first app port's origin, whose callback the provider has registered (see conftest)."""
     return make_settings(
-        REDIS_URL=redis_url,
-        LOGTO_ENDPOINT=idp.endpoint,
-        LOGTO_APP_ID=CLIENT_ID,
-        LOGTO_APP_SECRET=CLIENT_SECRET,
-        BASE_URL=f"http://127.0.0.1:{app_ports[0]}",
-        **overrides,
+        **{
+            "REDIS_URL": redis_url,
+            "LOGTO_ENDPOINT": idp.endpoint,
+            "LOGTO_APP_ID": CLIENT_ID,
+            "LOGTO_APP_SECRET": CLIENT_SECRET,
+            "BASE_URL": f"http://127.0.0.1:{app_ports[0]}",
+            **overrides,
+        }
     )
 
 

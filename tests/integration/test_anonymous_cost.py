@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 from redis.asyncio import Redis
 
-from devstack import RedisServer
-from tests.hostile_provider import HostileProvider, serving_app
+from devstack import LocalIdp, RedisServer
+from tests.in_process_sign_in import in_process_settings, serving_in_process
 
 STARTS = 1_000
 MAX_GROWTH = 300 * 1024  # bytes: "a few hundred KiB" at the very most
@@ -22,11 +22,11 @@ def own_redis() -> Iterator[RedisServer]:
 
 
 async def test_a_thousand_cookieless_sign_in_starts_leave_almost_nothing(
-    own_redis: RedisServer, hostile: HostileProvider
+    own_redis: RedisServer, idp: LocalIdp, app_ports: list[int]
 ) -> None:
     redis = Redis.from_url(own_redis.url, decode_responses=True)
     try:
-        async with serving_app(hostile, own_redis.url) as app:
+        async with serving_in_process(in_process_settings(idp, own_redis.url, app_ports)) as app:
             before = (await redis.info("memory"))["used_memory"]
             for _ in range(STARTS):
                 client = app.test_client()  # a fresh browser: no cookie

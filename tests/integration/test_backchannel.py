@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import aiohttp
 import pytest
 from cryptography.hazmat.primitives import serialization
 from prometheus_client import REGISTRY
@@ -19,7 +20,7 @@ from quart.typing import TestClientProtocol as QuartClient
 from redis.asyncio import Redis
 
 from devstack import RedisServer
-from tests.home_page import is_signed_in, is_signed_out
+from tests.home_page import is_signed_in, is_signed_out, signed_in_as
 from tests.hostile_provider import (
     CLIENT_ID,
     USER,
@@ -30,6 +31,7 @@ from tests.hostile_provider import (
     serving_app,
     sign_in,
 )
+from tests.in_process_sign_in import sign_in_in_process
 
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
 Token = Callable[[HostileProvider], str]
@@ -175,17 +177,18 @@ async def test_a_replayed_logout_token_is_refused(
     ],
 )
 async def test_a_malformed_request_is_a_400(
-    hostile_app: Quart, hostile: HostileProvider, request_args: dict[str, Any]
+    idp_app: Quart, http: aiohttp.ClientSession, request_args: dict[str, Any]
 ) -> None:
-    browser = await signed_in_client(hostile_app, hostile)
-    response = await hostile_app.test_client().post("/backchannel-logout", **request_args)
+    browser = idp_app.test_client()  # signed in through the real provider: a real sid
+    assert (await sign_in_in_process(browser, http, "malformed-mo")).status_code == 302
+    response = await idp_app.test_client().post("/backchannel-logout", **request_args)
     assert response.status_code == 400
     assert (await response.get_json())["error"] == "invalid_request"
-    assert await is_signed_in(browser)
+    assert await signed_in_as(browser) == "Malformed-mo"
 
 
-async def test_an_oversized_body_is_refused_without_reading_it(hostile_app: Quart) -> None:
-    response = await post_logout(hostile_app, {"logout_token": "x" * 200_000})
+async def test_an_oversized_body_is_refused_without_reading_it(idp_app: Quart) -> None:
+    response = await post_logout(idp_app, {"logout_token": "x" * 200_000})
     assert response.status_code == 413
     assert response.content_type == "application/json"
 

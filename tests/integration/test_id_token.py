@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import aiohttp
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -16,6 +17,7 @@ from quart import Quart
 
 from app.oidc import keys as jwks
 from app.oidc.extension import EXTENSION
+from devstack import LocalIdp
 from tests.home_page import is_signed_out, signed_in_as
 from tests.hostile_provider import (
     ATTACKER_CERT,
@@ -29,6 +31,8 @@ from tests.hostile_provider import (
     hmac_sha256,
     sign_in,
 )
+from tests.in_process_sign_in import in_process_settings, serving_in_process, sign_in_in_process
+from tests.metrics_scrape import counted
 
 Forge = Callable[[HostileProvider], str]
 # Why a token is refused: the app's own words (its checks), or the PyJWT error it lets through
@@ -190,12 +194,17 @@ async def test_rejected_id_token_is_a_400_page_and_signs_no_one_in(
     assert hostile.hits[ATTACKER_JWKS] == hostile.hits[ATTACKER_CERT] == 0
 
 
-async def test_valid_id_token_signs_in(hostile_app: Quart, hostile: HostileProvider) -> None:
-    client = hostile_app.test_client()
-    status, body = await sign_in(client, hostile)
-    assert status == 302, body
-    assert await signed_in_as(client) == USER["name"]
-    assert hostile.hits[JWKS] == 1
+async def test_valid_id_token_signs_in_with_one_jwks_fetch(
+    redis_url: str, idp: LocalIdp, app_ports: list[int], http: aiohttp.ClientSession
+) -> None:
+    fetched = counted("provider_requests_total", endpoint="jwks")
+    async with serving_in_process(in_process_settings(idp, redis_url, app_ports)) as app:
+        client = app.test_client()
+        callback = await sign_in_in_process(client, http, "valid-val")
+        assert callback.status_code == 302, await callback.get_data(as_text=True)
+        assert await signed_in_as(client) == "Valid-val"
+    assert counted("provider_requests_total", endpoint="jwks") == fetched + 1
+    assert counted("provider_requests_total", endpoint="jwks", result="ok") >= 1
 
 
 async def test_rotated_signing_key_costs_one_jwks_fetch(

@@ -3,11 +3,8 @@ for a session that Logto refused or that ended meanwhile."""
 
 import asyncio
 import contextlib
-import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import Any
 
 import aiohttp
 import pytest
@@ -16,8 +13,9 @@ from redis.asyncio import Redis
 from app.sessions.store import SessionStore
 from devstack import AppServer, LocalIdp, free_port
 from tests.auth_actions import AuthActions
-from tests.conftest import CLIENT_ID, CLIENT_SECRET, provider_for, server_settings
+from tests.conftest import provider_for, server_settings
 from tests.home_page import shows_signed_out, signed_in_user
+from tests.provider_calls import refresh, revoke
 from tests.stored_session import stored_refresh_token
 
 # Short-lived access tokens: kept until 1 s before they expire, so after `stale_tokens()`
@@ -81,13 +79,9 @@ async def test_a_refresh_logto_refuses_signs_the_session_out(
     session_id = browser.session_id() or ""
     refresh_token = await stored_refresh_token(store, session_id)
     # Logto revokes the grant (the user or an admin ended it there), RFC 7009.
-    revoked = await provider_post(
-        idp, "/token/revocation", token=refresh_token, token_type_hint="refresh_token"
-    )
+    revoked = await revoke(idp, refresh_token)
     assert revoked.status == 200, revoked.body
-    refused = await provider_post(
-        idp, "/token", grant_type="refresh_token", refresh_token=refresh_token
-    )
+    refused = await refresh(idp, refresh_token)
     assert refused.status == 400 and refused.body.get("error") == "invalid_grant", refused.body
 
     await stale_tokens()
@@ -128,9 +122,7 @@ async def test_a_session_that_ends_while_its_refresh_waits_is_not_refreshed(
     assert page.status == 401 and "Your sign-in has expired" in page.text, page.text
     assert await store.load(session_id) is None, "the refresh did not bring it back"
     # The ended session spent nothing: its refresh token still works, once.
-    unspent = await provider_post(
-        idp, "/token", grant_type="refresh_token", refresh_token=refresh_token
-    )
+    unspent = await refresh(idp, refresh_token)
     assert unspent.status == 200, unspent.body
 
 
@@ -157,23 +149,3 @@ async def commands_seen(redis_url: str, prefix: str) -> AsyncIterator[asyncio.Ev
                     await watcher
     finally:
         await client.aclose()
-
-
-@dataclass
-class ProviderAnswer:
-    """The provider's status and JSON answer."""
-
-    status: int
-    body: dict[str, Any]
-
-
-async def provider_post(idp: LocalIdp, path: str, **form: str) -> ProviderAnswer:
-    """POST `form` to the provider's /oidc`path` as the app's client (client_secret_post)."""
-    credentials = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(f"{idp.issuer}{path}", data={**credentials, **form}) as response,
-    ):
-        text = await response.text()
-        body = json.loads(text) if text.strip().startswith("{") else {"text": text}
-        return ProviderAnswer(response.status, body)

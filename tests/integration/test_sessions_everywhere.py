@@ -15,8 +15,8 @@ from app.sessions.store import SessionStore
 from app.testing import signed_in
 from devstack import AppServer, LocalIdp
 from tests.auth_actions import AuthActions, Page, forms_of
-from tests.conftest import CLIENT_ID, CLIENT_SECRET
 from tests.home_page import greeted_on, signed_in_as, signed_out_on
+from tests.provider_calls import refresh_refused
 from tests.storage_routes import session_cookie
 from tests.stored_session import stored_refresh_token
 
@@ -46,18 +46,6 @@ async def eventually_signed_out(browser: AuthActions) -> bool:
             return True
         await asyncio.sleep(0.1)
     return False
-
-
-async def refresh_refused(idp: LocalIdp, refresh_token: str) -> bool:
-    """True when the provider refuses `refresh_token`."""
-    form = {
-        "grant_type": "refresh_token",
-        "refresh_token": refresh_token,
-        "client_id": CLIENT_ID,
-        "client_secret": CLIENT_SECRET,
-    }
-    async with aiohttp.ClientSession() as http, http.post(f"{idp.issuer}/token", data=form) as resp:
-        return resp.status == 400 and (await resp.json())["error"] == "invalid_grant"
 
 
 async def test_signing_out_at_the_provider_and_everywhere(

@@ -19,9 +19,9 @@ import pytest
 from app.serve import SHUTDOWN_SLACK, graceful_timeout_for
 from app.sessions.data import sdk_value
 from app.sessions.store import SessionStore
-from devstack import AppServer, free_port
+from devstack import AppServer, LocalIdp, free_port
 from tests.auth_actions import SESSION_COOKIE
-from tests.conftest import SECRET_KEY, make_settings
+from tests.conftest import SECRET_KEY, make_settings, server_settings
 from tests.hostile_provider import CLIENT_ID, CLIENT_SECRET, USER, HostileProvider
 from tests.server_processes import serve_process, worker_processes
 from tests.stored_session import stored
@@ -91,11 +91,9 @@ async def test_a_sign_in_in_flight_completes_and_is_stored_after_sigterm(
         await asyncio.to_thread(server.stop)
 
 
-async def test_an_idle_server_stops_at_once_on_sigterm(
-    slow_provider: HostileProvider, redis_url: str
-) -> None:
+async def test_an_idle_server_stops_at_once_on_sigterm(idp: LocalIdp, redis_url: str) -> None:
     port = free_port()
-    server = AppServer(hostile_settings(slow_provider, redis_url, port), port=port, workers=2)
+    server = AppServer(server_settings(idp, redis_url, port), port=port, workers=2)
     await asyncio.to_thread(server.start)
     try:
         assert server.pid is not None
