@@ -107,19 +107,27 @@ def idp(app_ports: list[int]) -> Iterator[LocalIdp]:
         yield provider
 
 
-def server_settings(idp: LocalIdp, redis_url: str, port: int) -> dict[str, str]:
-    """Production settings for an app process on `port`."""
+def production_settings(
+    endpoint: str, client: tuple[str, str], redis_url: str, port: int
+) -> dict[str, str]:
+    """Production settings for an app process on `port` that signs in at `endpoint` as
+    `client` (its id and secret)."""
+    client_id, client_secret = client
     return {
         "APP_ENV": "production",
-        "LOGTO_ENDPOINT": idp.endpoint,
-        "LOGTO_APP_ID": CLIENT_ID,
-        "LOGTO_APP_SECRET": CLIENT_SECRET,
+        "LOGTO_ENDPOINT": endpoint,
+        "LOGTO_APP_ID": client_id,
+        "LOGTO_APP_SECRET": client_secret,
         "BASE_URL": f"http://127.0.0.1:{port}",
         "REDIS_URL": redis_url,
         "SECRET_KEY": SECRET_KEY,
-        "API_RESOURCE": API_RESOURCE,
-        "LOGTO_SCOPES": LOGTO_SCOPES,
     }
+
+
+def server_settings(idp: LocalIdp, redis_url: str, port: int) -> dict[str, str]:
+    """Production settings for an app process on `port`, with this app's API and scopes."""
+    settings = production_settings(idp.endpoint, (CLIENT_ID, CLIENT_SECRET), redis_url, port)
+    return {**settings, "API_RESOURCE": API_RESOURCE, "LOGTO_SCOPES": LOGTO_SCOPES}
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from playwright.async_api import (
     expect,
 )
 
-from devstack import AppServer
+from devstack import AppServer, LocalIdp
 from tests.home_page import shows_signed_out, signed_in_user
 
 CHROMIUM_PATHS = (
@@ -150,11 +150,22 @@ async def signed_out_after(page: Page, app_url: str, action: Callable[[], Awaita
     return shows_signed_out(*await home_after(page, app_url, action))
 
 
-async def sign_in(page: Page, app_url: str, username: str) -> str | None:
-    """Sign in from the app's home through the provider's form, back to the app's home;
-    return the user that home page greets."""
+async def sign_in(
+    page: Page,
+    app_url: str,
+    username: str,
+    *,
+    button: str = "#sign-in",
+    screen: str = "Sign in",
+    provider: LocalIdp | None = None,
+) -> str | None:
+    """From the app's home, click `button`, fill the provider's `screen` (at `provider` when
+    given) with `username` and submit it; return the user the home page then greets."""
     await page.goto("/")
-    await page.click("#sign-in")
+    await page.click(button)
+    await expect(page.get_by_role("heading", name=screen)).to_be_visible()
+    if provider is not None:
+        assert page.url.startswith(provider.endpoint), page.url
     await page.fill("input#username", username)
     return await greeted_after(page, app_url, page.locator("button[type=submit]").click)
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from redis.asyncio import Redis
 
 from devstack import LocalIdp, RedisServer
@@ -12,13 +9,6 @@ from tests.in_process_sign_in import in_process_settings, serving_in_process
 
 STARTS = 1_000
 MAX_GROWTH = 300 * 1024  # bytes: "a few hundred KiB" at the very most
-
-
-@pytest.fixture
-def own_redis() -> Iterator[RedisServer]:
-    """A Redis of this test's own, so its memory reflects only this test's requests."""
-    with RedisServer() as server:
-        yield server
 
 
 async def test_a_thousand_cookieless_sign_in_starts_leave_almost_nothing(

@@ -6,12 +6,11 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
-from cryptography.hazmat.primitives import serialization
 from quart import Quart
 from quart.typing import ResponseReturnValue
 
@@ -20,40 +19,24 @@ from devstack import LocalIdp
 from devstack.idp import API_SCOPES
 from tests.conftest import API_RESOURCE, LOGTO_SCOPES
 from tests.conftest import CLIENT_ID as TEST_CLIENT_ID
-from tests.hostile_provider import (
-    CLIENT_ID,
-    HostileProvider,
-    SigningKey,
-    forge,
-    hmac_sha256,
-    serving_app,
-)
+from tests.hostile_provider import CLIENT_ID, HostileProvider, Token, TokenKind, serving_app
 from tests.in_process_sign_in import in_process_settings, serving_in_process, sign_in_in_process
 
 RESOURCE = "https://api.example.test"
-Token = Callable[[HostileProvider], str]
-
-
-def access_claims(provider: HostileProvider, **changes: Any) -> dict[str, Any]:
-    """Valid access-token claims for RESOURCE; a change to None removes that claim."""
-    now = int(time.time())
-    claims = {
+ACCESS_TOKENS = TokenKind(
+    "at+jwt",
+    lambda provider: {  # for RESOURCE, valid for 10 minutes
         "iss": provider.issuer,
         "aud": RESOURCE,
         "sub": "api-user-1",
         "client_id": CLIENT_ID,
         "scope": "read:profile write:profile",
-        "iat": now,
-        "exp": now + 600,
+        "iat": int(time.time()),
+        "exp": int(time.time()) + 600,
         "jti": "an-id",
-    }
-    claims.update(changes)
-    return {name: value for name, value in claims.items() if value is not None}
-
-
-def access_token(**changes: Any) -> Token:
-    """An access token the provider signs, with `changes` to its claims."""
-    return lambda p: p.key.sign(access_claims(p, **changes), typ="at+jwt")
+    },
+)
+access_token = ACCESS_TOKENS.token
 
 
 @pytest.fixture
@@ -126,12 +109,6 @@ async def test_no_bearer_token_is_a_401_challenge(
     assert (await response.get_json())["error"] == "missing_token"
 
 
-def hs256_with_public_pem(provider: HostileProvider) -> str:
-    secret = provider.key.public_bytes(serialization.Encoding.PEM)
-    header = {"alg": "HS256", "typ": "at+jwt", "kid": provider.key.kid}
-    return forge(header, access_claims(provider), hmac_sha256(secret))
-
-
 REFUSED: list[Any] = [
     pytest.param(lambda p: p.sign(), id="id-token-as-bearer"),
     pytest.param(access_token(aud="https://other.example"), id="other-audience"),
@@ -140,17 +117,12 @@ REFUSED: list[Any] = [
     pytest.param(access_token(nbf=int(time.time()) + 600), id="not-yet-valid"),
     pytest.param(access_token(iss="https://evil.example/oidc"), id="other-issuer"),
     pytest.param(access_token(sub=None), id="no-sub"),
+    pytest.param(ACCESS_TOKENS.unsigned(), id="alg-none"),
+    pytest.param(ACCESS_TOKENS.hs256_with_the_public_key(), id="hs256-with-the-public-key"),
+    pytest.param(ACCESS_TOKENS.typed("JWT"), id="typ-jwt"),
+    pytest.param(ACCESS_TOKENS.typed(None), id="no-typ"),
     pytest.param(
-        lambda p: forge({"alg": "none", "typ": "at+jwt"}, access_claims(p), lambda _: b""),
-        id="alg-none",
-    ),
-    pytest.param(hs256_with_public_pem, id="hs256-with-the-public-key"),
-    pytest.param(lambda p: p.key.sign(access_claims(p), typ="JWT"), id="typ-jwt"),
-    pytest.param(lambda p: p.key.sign(access_claims(p)), id="no-typ"),
-    pytest.param(
-        lambda p: SigningKey("x", "ES384", p.attacker.private).sign(
-            access_claims(p), typ="at+jwt", kid=p.key.kid
-        ),
+        ACCESS_TOKENS.by_the_attacker_under_the_providers_kid(),
         id="attacker-key-under-the-providers-kid",
     ),
     pytest.param(lambda p: "not.a.jwt", id="garbage"),

@@ -44,20 +44,19 @@ async def test_callback_without_sign_in_in_progress_is_a_400_page(auth: AuthActi
     assert_error_page(page.status, page.text, 400, "unknown or expired")
 
 
-async def test_callback_with_provider_error_is_a_400_page(
-    auth: AuthActions, app_server: AppServer
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [
+        pytest.param("error=access_denied&error_description=denied", "access_denied", id="error"),
+        pytest.param("code=made-up-code", "invalid_grant", id="unknown-code"),
+    ],
+)
+async def test_callback_the_provider_refused_is_a_400_page(
+    auth: AuthActions, app_server: AppServer, query: str, says: str
 ) -> None:
     state = await start_sign_in(auth, app_server)
-    page = await auth.get(f"/callback?error=access_denied&error_description=denied&state={state}")
-    assert_error_page(page.status, page.text, 400, "access_denied")
-
-
-async def test_callback_with_unknown_code_is_a_400_page(
-    auth: AuthActions, app_server: AppServer
-) -> None:
-    state = await start_sign_in(auth, app_server)
-    page = await auth.get(f"/callback?code=made-up-code&state={state}")
-    assert_error_page(page.status, page.text, 400, "invalid_grant")
+    page = await auth.get(f"/callback?{query}&state={state}")
+    assert_error_page(page.status, page.text, 400, says)
 
 
 async def test_replayed_callback_takes_a_signed_in_user_home_still_signed_in(

@@ -12,13 +12,13 @@ from hypothesis import strategies as st
 from quart import Quart
 from redis.asyncio import Redis
 
-from app import create_app
 from app.oidc.extension import EXTENSION
 from app.sessions.data import CREATED, USER_AGENT, claims_of, set_claims, set_sdk_value
 from app.sessions.store import RequestState, ServerSession, session_keys
 from app.testing import signed_in
 from devstack import LocalIdp
-from tests.conftest import API_RESOURCE, CLIENT_ID, CLIENT_SECRET, LOGTO_SCOPES, make_settings
+from tests.conftest import API_RESOURCE, LOGTO_SCOPES
+from tests.in_process_sign_in import in_process_settings, serving_in_process
 from tests.storage_routes import session_cookie
 
 FUZZ = settings(
@@ -33,18 +33,10 @@ PATHS = st.sampled_from(["/", "/profile", "/callback", "/sign-in", "/sign-up", "
 @pytest.fixture(scope="module")
 async def app(redis_url: str, idp: LocalIdp, app_ports: list[int]) -> AsyncIterator[Quart]:
     """The app in-process against the real provider and Redis."""
-    application = create_app(
-        make_settings(
-            REDIS_URL=redis_url,
-            LOGTO_ENDPOINT=idp.endpoint,
-            LOGTO_APP_ID=CLIENT_ID,
-            LOGTO_APP_SECRET=CLIENT_SECRET,
-            BASE_URL=f"http://127.0.0.1:{app_ports[0]}",
-            API_RESOURCE=API_RESOURCE,
-            LOGTO_SCOPES=LOGTO_SCOPES,
-        )
+    settings = in_process_settings(
+        idp, redis_url, app_ports, API_RESOURCE=API_RESOURCE, LOGTO_SCOPES=LOGTO_SCOPES
     )
-    async with application.test_app():
+    async with serving_in_process(settings) as application:
         yield application
 
 

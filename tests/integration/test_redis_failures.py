@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
@@ -28,13 +28,6 @@ async def app_without_redis(idp: LocalIdp, app_ports: list[int]) -> AsyncIterato
     settings = in_process_settings(idp, url, app_ports, REDIS_TIMEOUT=REDIS_TIMEOUT)
     async with serving_in_process(settings) as app:
         yield app
-
-
-@pytest.fixture
-def own_redis() -> Iterator[RedisServer]:
-    """A Redis of this test's own, so pausing it disturbs no other test."""
-    with RedisServer() as server:
-        yield server
 
 
 async def assert_outage_page(client: QuartClient, path: str) -> None:

@@ -15,7 +15,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +32,7 @@ from devstack.redis_server import tls_redis_executable
 from tests.auth_actions import AuthActions
 from tests.conftest import make_settings, provider_for, server_settings
 from tests.home_page import greeted_on, signed_in_user, signed_out_on
-from tests.integration.test_production_start import run_procfile
+from tests.integration.test_production_start import PRODUCTION_ENV, run_procfile
 from tests.stored_session import is_stored, opened_store, stored_refresh_token
 from tests.tls_files import make_tls_files
 
@@ -60,15 +60,6 @@ def serve(provider: LocalIdp, redis_url: str, port: int, workers: int = 1) -> Ap
     """The app (Procfile command, production settings) on `redis_url`, not yet started."""
     settings = {**server_settings(provider, redis_url, port), "REDIS_TIMEOUT": "1"}
     return AppServer(settings, port=port, workers=workers)
-
-
-@pytest.fixture
-async def browsers() -> AsyncIterator[list[aiohttp.ClientSession]]:
-    """Four separate cookie jars (browser profiles)."""
-    sessions = [aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) for _ in "abcd"]
-    yield sessions
-    for session in sessions:
-        await session.close()
 
 
 def client_on(redis_url: str) -> RedisClient:
@@ -182,10 +173,19 @@ def cluster_apps(
         yield first, second
 
 
-async def test_a_burst_of_first_requests_on_a_new_host_is_served(
+@pytest.fixture
+def on_both_hosts(
     cluster_apps: tuple[AppServer, AppServer], browsers: list[aiohttp.ClientSession]
+) -> tuple[AuthActions, AuthActions]:
+    """One browser profile, on the first Cluster host and on the second."""
+    first, second = (AuthActions(app.url, browsers[0]) for app in cluster_apps)
+    return first, second
+
+
+async def test_a_burst_of_first_requests_on_a_new_host_is_served(
+    on_both_hosts: tuple[AuthActions, AuthActions],
 ) -> None:
-    first, fresh = (AuthActions(app.url, browsers[0]) for app in cluster_apps)
+    first, fresh = on_both_hosts
     assert greeted_on(await first.sign_in("burst")) == "Burst"
     # The other host has not spoken to the Cluster yet: its client loads the slot map once,
     # under 32 concurrent requests.
@@ -194,11 +194,9 @@ async def test_a_burst_of_first_requests_on_a_new_host_is_served(
 
 
 async def test_cluster_serves_the_whole_journey_on_two_hosts(
-    cluster: RedisClusterSet,
-    cluster_apps: tuple[AppServer, AppServer],
-    browsers: list[aiohttp.ClientSession],
+    cluster: RedisClusterSet, on_both_hosts: tuple[AuthActions, AuthActions]
 ) -> None:
-    first, second = (AuthActions(app.url, browsers[0]) for app in cluster_apps)
+    first, second = on_both_hosts
     assert greeted_on(await first.sign_in("clustered")) == "Clustered"
     sid = first.session_id() or ""
     async with opened_store(make_settings(REDIS_URL=cluster.url)) as store:
@@ -246,9 +244,10 @@ async def test_cluster_spreads_sessions_over_every_primary(
 async def test_a_cluster_primary_fails_over_without_a_restart(
     cluster: RedisClusterSet,
     cluster_apps: tuple[AppServer, AppServer],
+    on_both_hosts: tuple[AuthActions, AuthActions],
     browsers: list[aiohttp.ClientSession],
 ) -> None:
-    first, second = (AuthActions(app.url, browsers[0]) for app in cluster_apps)
+    first, second = on_both_hosts
     assert greeted_on(await first.sign_in("failover")) == "Failover"
     pids = [app.pid for app in cluster_apps]
     key = session_keys(first.session_id() or "")[0]
@@ -397,15 +396,7 @@ async def test_a_unix_socket_signs_in(
 
 
 def test_a_bad_redis_url_stops_the_start_with_one_line(tmp_path: Path) -> None:
-    env = {
-        "APP_ENV": "production",
-        "SECRET_KEY": "x" * 40,
-        "LOGTO_ENDPOINT": "https://tenant.logto.app",
-        "LOGTO_APP_ID": "an-app",
-        "LOGTO_APP_SECRET": "an-app-secret",
-        "REDIS_URL": "redis+sentinel://:hunter2@10.0.0.1:26379,10.0.0.2:26379",
-        "BASE_URL": "https://app.example.com",
-    }
+    env = {**PRODUCTION_ENV, "REDIS_URL": "redis+sentinel://:hunter2@10.0.0.1:26379,10.0.0.2:26379"}
     done = run_procfile(env, tmp_path)
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()

@@ -44,13 +44,24 @@ def rotating_stack(redis_url: str) -> Iterator[tuple[LocalIdp, list[AppServer]]]
                 server.stop()
 
 
+@pytest.fixture
+def rotating_idp(rotating_stack: tuple[LocalIdp, list[AppServer]]) -> LocalIdp:
+    """The provider of the rotating stack."""
+    return rotating_stack[0]
+
+
+@pytest.fixture
+def hosts(
+    rotating_stack: tuple[LocalIdp, list[AppServer]], http: aiohttp.ClientSession
+) -> list[AuthActions]:
+    """One browser profile on each app process of the rotating stack."""
+    return [AuthActions(server.url, http) for server in rotating_stack[1]]
+
+
 async def test_concurrent_refreshes_in_two_processes_spend_each_refresh_token_once(
-    rotating_stack: tuple[LocalIdp, list[AppServer]],
-    http: aiohttp.ClientSession,
-    store: SessionStore,
+    hosts: list[AuthActions], store: SessionStore
 ) -> None:
-    _, servers = rotating_stack
-    first, second = (AuthActions(server.url, http) for server in servers)
+    first, second = hosts
     await first.sign_in("rotator")
     refresh_tokens = set()
 
@@ -68,12 +79,9 @@ async def test_concurrent_refreshes_in_two_processes_spend_each_refresh_token_on
 
 
 async def test_a_refresh_logto_refuses_signs_the_session_out(
-    rotating_stack: tuple[LocalIdp, list[AppServer]],
-    http: aiohttp.ClientSession,
-    store: SessionStore,
+    rotating_idp: LocalIdp, hosts: list[AuthActions], store: SessionStore
 ) -> None:
-    idp, servers = rotating_stack
-    browser = AuthActions(servers[0].url, http)
+    idp, browser = rotating_idp, hosts[0]
     landed = await browser.sign_in("revoked")
     assert signed_in_user(landed.status, landed.text) == "Revoked"
     session_id = browser.session_id() or ""
@@ -94,13 +102,9 @@ async def test_a_refresh_logto_refuses_signs_the_session_out(
 
 
 async def test_a_session_that_ends_while_its_refresh_waits_is_not_refreshed(
-    rotating_stack: tuple[LocalIdp, list[AppServer]],
-    http: aiohttp.ClientSession,
-    store: SessionStore,
-    redis_url: str,
+    rotating_idp: LocalIdp, hosts: list[AuthActions], store: SessionStore, redis_url: str
 ) -> None:
-    idp, servers = rotating_stack
-    browser = AuthActions(servers[0].url, http)
+    idp, browser = rotating_idp, hosts[0]
     await browser.sign_in("waiter")
     session_id = browser.session_id() or ""
     refresh_token = await stored_refresh_token(store, session_id)

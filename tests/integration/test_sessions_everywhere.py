@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from urllib.parse import urljoin
 
 import aiohttp
-import pytest
 from quart import Quart
 from quart.typing import TestClientProtocol as QuartClient
 
@@ -19,15 +17,6 @@ from tests.home_page import greeted_on, signed_in_as, signed_out_on
 from tests.provider_calls import refresh_refused
 from tests.storage_routes import session_cookie
 from tests.stored_session import stored_refresh_token
-
-
-@pytest.fixture
-async def browsers() -> AsyncIterator[list[aiohttp.ClientSession]]:
-    """Three separate browser profiles (cookie jars)."""
-    sessions = [aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) for _ in "abc"]
-    yield sessions
-    for session in sessions:
-        await session.close()
 
 
 async def sign_out_at_the_provider(browser: AuthActions, idp: LocalIdp) -> None:

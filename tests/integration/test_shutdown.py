@@ -21,7 +21,7 @@ from app.sessions.data import sdk_value
 from app.sessions.store import SessionStore
 from devstack import AppServer, LocalIdp, free_port
 from tests.auth_actions import SESSION_COOKIE
-from tests.conftest import SECRET_KEY, make_settings, server_settings
+from tests.conftest import make_settings, production_settings, server_settings
 from tests.hostile_provider import CLIENT_ID, CLIENT_SECRET, USER, HostileProvider
 from tests.server_processes import serve_process, worker_processes
 from tests.stored_session import stored
@@ -40,15 +40,7 @@ async def slow_provider() -> AsyncIterator[HostileProvider]:
 
 def hostile_settings(provider: HostileProvider, redis_url: str, port: int) -> dict[str, str]:
     """Production settings for an app on `port` that signs in through `provider`."""
-    return {
-        "APP_ENV": "production",
-        "LOGTO_ENDPOINT": provider.endpoint,
-        "LOGTO_APP_ID": CLIENT_ID,
-        "LOGTO_APP_SECRET": CLIENT_SECRET,
-        "BASE_URL": f"http://127.0.0.1:{port}",
-        "REDIS_URL": redis_url,
-        "SECRET_KEY": SECRET_KEY,
-    }
+    return production_settings(provider.endpoint, (CLIENT_ID, CLIENT_SECRET), redis_url, port)
 
 
 @pytest.mark.parametrize(
