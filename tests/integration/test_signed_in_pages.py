@@ -15,6 +15,8 @@ from tests.home_page import home, signed_in_user
 WHO = re.compile(r'<span class="who"[^>]*>([^<]*)</span>')
 NAV = re.compile(r'<nav aria-label="Main">(.*?)</nav>', re.S)
 TAGS = re.compile(r"<[^>]+>")
+SESSION_ROW = re.compile(r'<li class="session.*?</li>', re.S)
+DATE = re.compile(r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} UTC")
 
 
 def visible_text(page: str) -> str:
@@ -61,3 +63,17 @@ async def test_the_header_knows_the_user_on_error_pages(idp_app: Quart) -> None:
     assert WHO.findall(text) == ["Dee"]
     assert any(form.action == "/sign-out" and form.fields["csrf_token"] for form in forms_of(text))
     assert re.search(r'<p class="error-message">[^<]*no page at this address', text)
+
+
+async def test_the_sessions_page_lists_a_single_session_as_this_browser(idp_app: Quart) -> None:
+    async with signed_in(idp_app, sub="eve-1", name="Eve") as client:
+        response = await client.get("/sessions")
+        text = await response.get_data(as_text=True)
+    assert response.status_code == 200
+    rows = SESSION_ROW.findall(text)
+    assert len(rows) == 1 and 'class="session current"' in rows[0]
+    assert "This browser" in rows[0] and DATE.search(rows[0]), "when it began, readably"
+    ends = [form for form in forms_of(rows[0]) if form.action.endswith("/end")]
+    assert len(ends) == 1 and ends[0].fields["csrf_token"]
+    assert ">Sign out</button>" in rows[0], "ending this browser's session is signing out"
+    assert 'id="sign-out-everywhere"' in text
