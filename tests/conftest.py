@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 
 from app import create_app
 from app.config import Settings
+from app.sessions.store import SessionStore
 from devstack import AppServer, LocalIdp, RedisServer, free_port
 from devstack.idp import (
     API_SCOPES,
@@ -21,6 +22,7 @@ from devstack.idp import (
     ORGANIZATIONS_SCOPE,
 )
 from tests.auth_actions import AuthActions
+from tests.stored_session import opened_store
 
 CLIENT_ID = "test-app"
 CLIENT_SECRET = "test-app-secret"
@@ -53,6 +55,13 @@ def make_settings(**overrides: object) -> Settings:
     """Test settings that ignore the developer's `.env`."""
     values: dict[str, object] = {"APP_ENV": "test", "SECRET_KEY": SECRET_KEY, **overrides}
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def store(redis_url: str) -> AsyncIterator[SessionStore]:
+    """The app's session store on the test Redis, to read what the app stored as it reads it."""
+    async with opened_store(make_settings(REDIS_URL=redis_url)) as opened:
+        yield opened
 
 
 @pytest.fixture
@@ -99,19 +108,27 @@ def idp(app_ports: list[int]) -> Iterator[LocalIdp]:
         yield provider
 
 
-def server_settings(idp: LocalIdp, redis_url: str, port: int) -> dict[str, str]:
-    """Production settings for an app process on `port`."""
+def production_settings(
+    endpoint: str, client: tuple[str, str], redis_url: str, port: int
+) -> dict[str, str]:
+    """Production settings for an app process on `port` that signs in at `endpoint` as
+    `client` (its id and secret)."""
+    client_id, client_secret = client
     return {
         "APP_ENV": "production",
-        "LOGTO_ENDPOINT": idp.endpoint,
-        "LOGTO_APP_ID": CLIENT_ID,
-        "LOGTO_APP_SECRET": CLIENT_SECRET,
+        "LOGTO_ENDPOINT": endpoint,
+        "LOGTO_APP_ID": client_id,
+        "LOGTO_APP_SECRET": client_secret,
         "BASE_URL": f"http://127.0.0.1:{port}",
         "REDIS_URL": redis_url,
         "SECRET_KEY": SECRET_KEY,
-        "API_RESOURCE": API_RESOURCE,
-        "LOGTO_SCOPES": LOGTO_SCOPES,
     }
+
+
+def server_settings(idp: LocalIdp, redis_url: str, port: int) -> dict[str, str]:
+    """Production settings for an app process on `port`, with this app's API and scopes."""
+    settings = production_settings(idp.endpoint, (CLIENT_ID, CLIENT_SECRET), redis_url, port)
+    return {**settings, "API_RESOURCE": API_RESOURCE, "LOGTO_SCOPES": LOGTO_SCOPES}
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import re
 
 from quart.typing import TestClientProtocol as QuartClient
 
-from tests.auth_actions import forms_of
+from tests.auth_actions import Page, forms_of
 
 USER_NAME = re.compile(r'<span class="user-name">([^<]*)</span>')
 SIGN_IN_LINK = 'id="sign-in"'
@@ -63,3 +63,13 @@ async def is_signed_in(client: QuartClient) -> bool:
 async def is_signed_out(client: QuartClient) -> bool:
     """True when `client`'s home page is the signed-out page (see `shows_signed_out`)."""
     return shows_signed_out(*await home(client))
+
+
+def greeted_on(page: Page) -> str | None:
+    """The user a fetched home `page` greets as signed in (see `signed_in_user`), or None."""
+    return signed_in_user(page.status, page.text)
+
+
+def signed_out_on(page: Page) -> bool:
+    """True when a fetched `page` is the signed-out home page (see `shows_signed_out`)."""
+    return shows_signed_out(page.status, page.text)

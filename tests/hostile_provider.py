@@ -123,6 +123,61 @@ def hmac_sha256(secret: bytes) -> Callable[[bytes], bytes]:
     return lambda data: hmac.new(secret, data, hashlib.sha256).digest()
 
 
+def changed(claims: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """`claims` with `changes`; a change to None removes that claim."""
+    merged = {**claims, **changes}
+    return {name: value for name, value in merged.items() if value is not None}
+
+
+Token = Callable[["HostileProvider"], str]  # a token the test has the provider make
+
+
+@dataclass(frozen=True)
+class TokenKind:
+    """A kind of JWT the provider signs besides ID tokens (access or logout tokens): its `typ`
+    and its valid claims, and the tokens of that kind a test can have the provider make."""
+
+    typ: str
+    valid_claims: Callable[[HostileProvider], dict[str, Any]]
+
+    def claims(self, provider: HostileProvider, **changes: Any) -> dict[str, Any]:
+        """Valid claims with `changes` (a change to None removes that claim)."""
+        return changed(self.valid_claims(provider), **changes)
+
+    def token(self, **changes: Any) -> Token:
+        """One signed by the provider's key, with `changes` to its claims."""
+        return lambda p: p.key.sign(self.claims(p, **changes), typ=self.typ)
+
+    def typed(self, typ: str | None) -> Token:
+        """One signed by the provider's key with another `typ` header (None: no typ)."""
+        header = {} if typ is None else {"typ": typ}
+        return lambda p: p.key.sign(self.claims(p), **header)
+
+    def unsigned(self) -> Token:
+        """One with `alg: none` and no signature."""
+        return lambda p: forge({"alg": "none", "typ": self.typ}, self.claims(p), lambda _: b"")
+
+    def hs256_with_the_public_key(self) -> Token:
+        """One HMAC-signed with the provider's public key (PEM) under the provider's kid."""
+
+        def make(provider: HostileProvider) -> str:
+            secret = provider.key.public_bytes(serialization.Encoding.PEM)
+            header = {"alg": "HS256", "typ": self.typ, "kid": provider.key.kid}
+            return forge(header, self.claims(provider), hmac_sha256(secret))
+
+        return make
+
+    def by_the_attacker_under_the_providers_kid(self) -> Token:
+        """One the attacker's key signed, naming the provider's key (a bad signature)."""
+        return lambda p: SigningKey(p.key.kid, "ES384", p.attacker.private).sign(
+            self.claims(p), typ=self.typ
+        )
+
+    def by_the_attacker(self) -> Token:
+        """One the attacker's key signed under its own kid (unknown to the app)."""
+        return lambda p: p.attacker.sign(self.claims(p), typ=self.typ)
+
+
 @dataclass
 class Authorization:
     """A code the provider handed out at /oidc/auth, and what the token request must match."""
@@ -187,10 +242,7 @@ class HostileProvider:
         """Valid ID token claims for the test user; a change to None removes that claim."""
         now = int(time.time())
         claims = {"iss": self.issuer, "aud": CLIENT_ID, "iat": now, "exp": now + 3600, **USER}
-        claims["nonce"] = self.nonce
-        claims["sid"] = self.logto_sid
-        claims.update(changes)
-        return {name: value for name, value in claims.items() if value is not None}
+        return changed({**claims, "nonce": self.nonce, "sid": self.logto_sid}, **changes)
 
     def sign(self, **changes: Any) -> str:
         """A valid ID token, or one with `changes` to its claims, signed with the current key."""
@@ -378,10 +430,3 @@ async def sign_in(client: QuartClient, provider: HostileProvider) -> tuple[int, 
     """A whole sign-in through `provider`; the callback's status and body."""
     response = await client.get(await start_sign_in(client, provider))
     return response.status_code, await response.get_data(as_text=True)
-
-
-async def is_signed_in(client: QuartClient) -> bool:
-    """True when the home page answers 200 with the signed-in user's sign-out button."""
-    response = await client.get("/")
-    home = await response.get_data(as_text=True)
-    return response.status_code == 200 and 'id="sign-out"' in home

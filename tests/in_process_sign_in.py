@@ -1,16 +1,51 @@
-"""Sign in to an in-process app (Quart's test client) through the real local provider."""
+"""The app in-process (Quart's test client) on the real local provider, and signing in to it."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
+from quart import Quart
 from quart.typing import TestClientProtocol as QuartClient
 from quart.wrappers import Response
 
+from app import create_app
+from app.config import Settings
+from app.oidc.extension import EXTENSION
+from devstack import LocalIdp
 from tests.auth_actions import forms_of
+from tests.conftest import CLIENT_ID, CLIENT_SECRET, make_settings
 
 MAX_HOPS = 10
+
+
+def in_process_settings(
+    idp: LocalIdp, redis_url: str, app_ports: list[int], **overrides: object
+) -> Settings:
+    """Test settings for an in-process app that signs in through `idp`: its BASE_URL is the
+    first app port's origin, whose callback the provider has registered (see conftest)."""
+    return make_settings(
+        **{
+            "REDIS_URL": redis_url,
+            "LOGTO_ENDPOINT": idp.endpoint,
+            "LOGTO_APP_ID": CLIENT_ID,
+            "LOGTO_APP_SECRET": CLIENT_SECRET,
+            "BASE_URL": f"http://127.0.0.1:{app_ports[0]}",
+            **overrides,
+        }
+    )
+
+
+@asynccontextmanager
+async def serving_in_process(settings: Settings) -> AsyncIterator[Quart]:
+    """The app from `settings` with its start-up (and shutdown) hooks run, its start-up check
+    of the provider done."""
+    app = create_app(settings)
+    async with app.test_app():
+        await app.extensions[EXTENSION].endpoint_check
+        yield app
 
 
 async def sign_in_in_process(

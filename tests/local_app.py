@@ -15,7 +15,6 @@ from app import create_app
 from app.oidc.extension import LogtoAuth
 from devstack import LocalIdp
 from tests.conftest import API_RESOURCE, LOGTO_SCOPES, make_settings
-from tests.stored_session import stored_session
 
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -80,7 +79,8 @@ def session_id(client: QuartClient, application: Quart) -> str | None:
 async def stored(application: Quart, client: QuartClient) -> dict[str, Any]:
     """What Redis holds for `client`'s session ({} when nothing)."""
     sid = session_id(client, application)
-    return await stored_session(auth_of(application).store.redis, sid) if sid else {}
+    found = await auth_of(application).store.load_many([sid]) if sid else []
+    return found[0].data if found else {}
 
 
 async def csrf_token_of(client: QuartClient, path: str = "/") -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import aiohttp
+from prometheus_client import REGISTRY
 from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
@@ -48,3 +49,9 @@ def total(samples: Samples, name: str, **labels: str) -> float:
 def delta(before: Samples, after: Samples, name: str, **labels: str) -> float:
     """How much the samples called `name` with `labels` grew between two scrapes."""
     return total(after, name, **labels) - total(before, name, **labels)
+
+
+def counted(name: str, **labels: str) -> float:
+    """The sum of this process's samples called `name` whose labels include `labels` (the
+    in-process app's metrics, as prometheus-client's default registry holds them)."""
+    return total(samples_of(REGISTRY.collect()), name, **labels)

@@ -12,6 +12,8 @@ import os
 import subprocess
 from pathlib import Path
 
+from tests.commands import run_shell
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SETUP_SH = REPO_ROOT / "scripts" / "setup.sh"
 
@@ -92,14 +94,8 @@ def run_setup(
         env["PYTHON"] = python
     if path_first is not None:
         env["PATH"] = f"{path_first}{os.pathsep}{env['PATH']}"
-    return subprocess.run(
-        ["bash", "-c", "set -euo pipefail; source scripts/setup.sh"],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
+    return run_shell(
+        "bash", "set -euo pipefail; source scripts/setup.sh", cwd=root, env=env, timeout=180
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +17,8 @@ from playwright.async_api import (
     expect,
 )
 
-from devstack import AppServer
+from devstack import AppServer, LocalIdp
+from tests.home_page import shows_signed_out, signed_in_user
 
 CHROMIUM_PATHS = (
     "/usr/bin/chromium",
@@ -36,6 +37,7 @@ CHROMIUM_ARGS = [
 ]
 OUTPUT_ROOT = Path(__file__).resolve().parents[2] / "test-output"
 DEMO_USER = "browseruser"
+DEMO_NAME = "Browseruser"  # the provider names a new user after the username
 
 
 def is_executable(path: str) -> bool:
@@ -121,19 +123,57 @@ async def page(context: BrowserContext, console_errors: ConsoleErrors) -> Page:
     return await context.new_page()
 
 
-async def sign_in(page: Page, username: str) -> None:
-    """Sign in from the app's home through the provider's form, back to the app's home."""
+async def home_after(
+    page: Page, app_url: str, action: Callable[[], Awaitable[None]]
+) -> tuple[int, str]:
+    """Do `action` (a click that ends on the app's home page) and return the status and HTML
+    the app served for that home page, to read with tests/home_page.py."""
+    home = f"{app_url}/"
+    async with page.expect_response(
+        lambda response: response.url == home and response.request.is_navigation_request()
+    ) as served:
+        await action()
+    response = await served.value
+    await expect(page).to_have_url(home)
+    return response.status, await response.text()
+
+
+async def greeted_after(
+    page: Page, app_url: str, action: Callable[[], Awaitable[None]]
+) -> str | None:
+    """The user the home page that `action` ends on greets as signed in, or None."""
+    return signed_in_user(*await home_after(page, app_url, action))
+
+
+async def signed_out_after(page: Page, app_url: str, action: Callable[[], Awaitable[None]]) -> bool:
+    """True when `action` ends on the signed-out home page."""
+    return shows_signed_out(*await home_after(page, app_url, action))
+
+
+async def sign_in(
+    page: Page,
+    app_url: str,
+    username: str,
+    *,
+    button: str = "#sign-in",
+    screen: str = "Sign in",
+    provider: LocalIdp | None = None,
+) -> str | None:
+    """From the app's home, click `button`, fill the provider's `screen` (at `provider` when
+    given) with `username` and submit it; return the user the home page then greets."""
     await page.goto("/")
-    await page.click("#sign-in")
+    await page.click(button)
+    await expect(page.get_by_role("heading", name=screen)).to_be_visible()
+    if provider is not None:
+        assert page.url.startswith(provider.endpoint), page.url
     await page.fill("input#username", username)
-    await page.click("button[type=submit]")
-    await expect(page.locator(".user-name")).to_be_visible()
+    return await greeted_after(page, app_url, page.locator("button[type=submit]").click)
 
 
 @pytest.fixture
-async def signed_in_browser(page: Page) -> Page:
+async def signed_in_browser(page: Page, app_server: AppServer) -> Page:
     """A tab on the app's home, signed in as the demo user."""
-    await sign_in(page, DEMO_USER)
+    assert await sign_in(page, app_server.url, DEMO_USER) == DEMO_NAME
     return page
 
 

@@ -1,4 +1,8 @@
-"""What a signed-in person sees on each page, on a phone and on a desktop."""
+"""What a signed-in person sees on each page, on a phone and on a desktop.
+
+What a page says (the header, the greeting, error pages) is tested without a browser in
+tests/integration/test_signed_in_pages.py; here is what needs one: layout and the real
+browser's own session."""
 
 from __future__ import annotations
 
@@ -9,29 +13,11 @@ import pytest
 from playwright.async_api import Page, ViewportSize, expect
 
 from devstack import AppServer
+from tests.browser.conftest import signed_out_after
 
 PHONE = ViewportSize(width=390, height=844)
 DESKTOP = ViewportSize(width=1280, height=800)
 DATE = re.compile(r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} UTC")
-
-
-async def test_home_has_one_sign_out_control_and_links_to_every_page(
-    signed_in_browser: Page,
-) -> None:
-    page = signed_in_browser
-    await expect(page.locator("form[action='/sign-out']")).to_have_count(1)
-    nav = page.locator("header nav")
-    for name in ("Profile", "Call API", "Organizations"):
-        await expect(nav.get_by_role("link", name=name)).to_be_visible()
-    await expect(page.get_by_text("tokens", exact=False)).to_have_count(0)
-
-
-async def test_the_header_knows_the_user_on_error_pages(signed_in_browser: Page) -> None:
-    page = signed_in_browser
-    response = await page.goto("/no-such-page")
-    assert response is not None and response.status == 404
-    await expect(page.locator("header .who")).to_have_text("Browseruser")
-    await expect(page.locator(".error-message")).to_contain_text("no page at this address")
 
 
 async def test_profile_shows_the_person_first_with_readable_dates(signed_in_browser: Page) -> None:
@@ -88,7 +74,7 @@ async def test_pages_fit_the_screen(
 
 
 async def test_the_sessions_page_as_a_person_sees_it(
-    signed_in_browser: Page, output_dir: Path
+    signed_in_browser: Page, app_server: AppServer, output_dir: Path
 ) -> None:
     page = signed_in_browser
     await page.locator("header nav").get_by_role("link", name="Sessions").click()
@@ -100,5 +86,5 @@ async def test_the_sessions_page_as_a_person_sees_it(
     await expect(current.locator(".times")).to_contain_text("Signed in")
     await expect(page.locator("#sign-out-everywhere")).to_be_visible()
     await page.screenshot(path=output_dir / "sessions.png", full_page=True)
-    await current.get_by_role("button", name="Sign out").click()
-    await expect(page.locator("#sign-in")).to_be_visible()
+    end_here = current.get_by_role("button", name="Sign out")
+    assert await signed_out_after(page, app_server.url, end_here.click)

@@ -7,21 +7,15 @@ from pathlib import Path
 from playwright.async_api import Page, Route, expect
 
 from devstack import AppServer, LocalIdp
-from tests.browser.conftest import ConsoleErrors
+from tests.browser.conftest import DEMO_NAME, DEMO_USER, ConsoleErrors, sign_in, signed_out_after
 
 
 async def test_sign_in_and_out_in_a_real_browser(
     page: Page, app_server: AppServer, idp: LocalIdp, output_dir: Path
 ) -> None:
-    await page.goto("/")
-    await page.click("#sign-in")
-    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
-    assert page.url.startswith(idp.endpoint)
-    await page.fill("input#username", "browseruser")
-    await page.click("button[type=submit]")
-
+    assert await sign_in(page, app_server.url, DEMO_USER, provider=idp) == DEMO_NAME
     await expect(page).to_have_url(f"{app_server.url}/")
-    await expect(page.locator(".user-name")).to_have_text("Browseruser")
+    await expect(page.locator(".user-name")).to_have_text(DEMO_NAME)
     screenshot = output_dir / "signed-in-home.png"
     await page.screenshot(path=screenshot, full_page=True)
     print(f"screenshot of the signed-in home: {screenshot}")
@@ -34,18 +28,15 @@ async def test_sign_in_and_out_in_a_real_browser(
     await expect(page.locator("tr:has(th:text-is('iss')) td").first).to_have_text(idp.issuer)
 
     await page.locator(".brand").click()
-    await page.click("#sign-out")
-    await expect(page).to_have_url(f"{app_server.url}/")
+    assert await signed_out_after(page, app_server.url, page.locator("#sign-out").click)
     await expect(page.locator("#sign-in")).to_be_visible()
-    await expect(page.locator(".user-name")).to_have_count(0)
 
 
 async def test_signed_out_browser_must_sign_in_again_for_profile(
-    signed_in_browser: Page, idp: LocalIdp
+    signed_in_browser: Page, idp: LocalIdp, app_server: AppServer
 ) -> None:
     page = signed_in_browser
-    await page.click("#sign-out")
-    await expect(page.locator("#sign-in")).to_be_visible()
+    assert await signed_out_after(page, app_server.url, page.locator("#sign-out").click)
     await page.goto("/profile")
     await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     assert page.url.startswith(idp.endpoint), "the provider's session ended too"
@@ -54,14 +45,15 @@ async def test_signed_out_browser_must_sign_in_again_for_profile(
 async def test_create_account_opens_the_providers_sign_up_screen(
     page: Page, app_server: AppServer, idp: LocalIdp
 ) -> None:
-    await page.goto("/")
-    await page.click("#sign-up")
-    await expect(page.get_by_role("heading", name="Create account")).to_be_visible()
-    assert page.url.startswith(idp.endpoint)
-    await page.fill("input#username", "newbrowseruser")
-    await page.click("button[type=submit]")
-    await expect(page).to_have_url(f"{app_server.url}/")
-    await expect(page.locator(".user-name")).to_have_text("Newbrowseruser")
+    signed_up = await sign_in(
+        page,
+        app_server.url,
+        "newbrowseruser",
+        button="#sign-up",
+        screen="Create account",
+        provider=idp,
+    )
+    assert signed_up == "Newbrowseruser"
 
 
 async def test_app_pages_work_under_strict_csp_without_console_errors(

@@ -1,51 +1,42 @@
-"""GET /api/me and the require_access_token guard, against tokens a hostile provider signs."""
+"""GET /api/me and the require_access_token guard: a real access token from the local
+provider, and the tokens only a hostile provider signs (forged, expired, foreign, ...)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import pytest
-from cryptography.hazmat.primitives import serialization
 from quart import Quart
 from quart.typing import ResponseReturnValue
 
-from app.auth import access_token_claims, require_access_token
-from tests.hostile_provider import (
-    CLIENT_ID,
-    HostileProvider,
-    SigningKey,
-    forge,
-    hmac_sha256,
-    serving_app,
-)
+from app.auth import access_token_claims, login_required, logto, require_access_token
+from devstack import LocalIdp
+from devstack.idp import API_SCOPES
+from tests.conftest import API_RESOURCE, LOGTO_SCOPES
+from tests.conftest import CLIENT_ID as TEST_CLIENT_ID
+from tests.hostile_provider import CLIENT_ID, HostileProvider, Token, TokenKind, serving_app
+from tests.in_process_sign_in import in_process_settings, serving_in_process, sign_in_in_process
 
 RESOURCE = "https://api.example.test"
-Token = Callable[[HostileProvider], str]
-
-
-def access_claims(provider: HostileProvider, **changes: Any) -> dict[str, Any]:
-    """Valid access-token claims for RESOURCE; a change to None removes that claim."""
-    now = int(time.time())
-    claims = {
+ACCESS_TOKENS = TokenKind(
+    "at+jwt",
+    lambda provider: {  # for RESOURCE, valid for 10 minutes
         "iss": provider.issuer,
         "aud": RESOURCE,
         "sub": "api-user-1",
         "client_id": CLIENT_ID,
         "scope": "read:profile write:profile",
-        "iat": now,
-        "exp": now + 600,
+        "iat": int(time.time()),
+        "exp": int(time.time()) + 600,
         "jti": "an-id",
-    }
-    claims.update(changes)
-    return {name: value for name, value in claims.items() if value is not None}
-
-
-def access_token(**changes: Any) -> Token:
-    """An access token the provider signs, with `changes` to its claims."""
-    return lambda p: p.key.sign(access_claims(p, **changes), typ="at+jwt")
+    },
+)
+access_token = ACCESS_TOKENS.token
 
 
 @pytest.fixture
@@ -61,6 +52,31 @@ async def api_app(redis_url: str, hostile: HostileProvider) -> AsyncIterator[Qua
         yield app
 
 
+@pytest.fixture
+async def real_api_app(redis_url: str, idp: LocalIdp, app_ports: list[int]) -> AsyncIterator[Quart]:
+    """The app with an API on the real provider, plus a page that shows the signed-in user's
+    access token for it (what a page of the app would send to the API)."""
+    settings = in_process_settings(
+        idp, redis_url, app_ports, API_RESOURCE=API_RESOURCE, LOGTO_SCOPES=LOGTO_SCOPES
+    )
+    async with serving_in_process(settings) as app:
+
+        @app.get("/_test/access-token")
+        @login_required
+        async def users_access_token() -> ResponseReturnValue:
+            return {"token": await logto.access_token(API_RESOURCE)}
+
+        yield app
+
+
+async def real_access_token(app: Quart, http: aiohttp.ClientSession, username: str) -> str:
+    """An access token for API_RESOURCE that the real provider issued to `username`."""
+    client = app.test_client()
+    assert (await sign_in_in_process(client, http, username)).status_code == 302
+    token: str = (await (await client.get("/_test/access-token")).get_json())["token"]
+    return token
+
+
 async def call(app: Quart, authorization: str | None, path: str = "/api/me") -> Any:
     """GET `path` with that Authorization header; the response."""
     headers = {"Authorization": authorization} if authorization is not None else {}
@@ -68,33 +84,29 @@ async def call(app: Quart, authorization: str | None, path: str = "/api/me") -> 
 
 
 async def test_a_valid_access_token_gets_json_and_no_session(
-    api_app: Quart, hostile: HostileProvider
+    real_api_app: Quart, http: aiohttp.ClientSession
 ) -> None:
-    response = await call(api_app, f"Bearer {access_token()(hostile)}")
+    token = await real_access_token(real_api_app, http, "api-user")
+    response = await call(real_api_app, f"Bearer {token}")
     assert response.status_code == 200
-    assert await response.get_json() == {
-        "sub": "api-user-1",
-        "scope": ["read:profile", "write:profile"],
-        "client_id": CLIENT_ID,
+    answer = await response.get_json()
+    assert {**answer, "scope": sorted(answer["scope"])} == {
+        "sub": "user_" + hashlib.sha256(b"api-user").hexdigest()[:12],  # the provider's id
+        "scope": sorted(API_SCOPES),
+        "client_id": TEST_CLIENT_ID,
     }
     assert "Set-Cookie" not in response.headers
 
 
 @pytest.mark.parametrize("authorization", [None, "Basic dXNlcjpwYXNz", "Bearer", "Bearer  "])
 async def test_no_bearer_token_is_a_401_challenge(
-    api_app: Quart, authorization: str | None
+    real_api_app: Quart, authorization: str | None
 ) -> None:
-    response = await call(api_app, authorization)
+    response = await call(real_api_app, authorization)
     assert response.status_code == 401
-    assert response.headers["WWW-Authenticate"] == f'Bearer realm="{RESOURCE}"'
+    assert response.headers["WWW-Authenticate"] == f'Bearer realm="{API_RESOURCE}"'
     assert response.content_type == "application/json"
     assert (await response.get_json())["error"] == "missing_token"
-
-
-def hs256_with_public_pem(provider: HostileProvider) -> str:
-    secret = provider.key.public_bytes(serialization.Encoding.PEM)
-    header = {"alg": "HS256", "typ": "at+jwt", "kid": provider.key.kid}
-    return forge(header, access_claims(provider), hmac_sha256(secret))
 
 
 REFUSED: list[Any] = [
@@ -105,17 +117,12 @@ REFUSED: list[Any] = [
     pytest.param(access_token(nbf=int(time.time()) + 600), id="not-yet-valid"),
     pytest.param(access_token(iss="https://evil.example/oidc"), id="other-issuer"),
     pytest.param(access_token(sub=None), id="no-sub"),
+    pytest.param(ACCESS_TOKENS.unsigned(), id="alg-none"),
+    pytest.param(ACCESS_TOKENS.hs256_with_the_public_key(), id="hs256-with-the-public-key"),
+    pytest.param(ACCESS_TOKENS.typed("JWT"), id="typ-jwt"),
+    pytest.param(ACCESS_TOKENS.typed(None), id="no-typ"),
     pytest.param(
-        lambda p: forge({"alg": "none", "typ": "at+jwt"}, access_claims(p), lambda _: b""),
-        id="alg-none",
-    ),
-    pytest.param(hs256_with_public_pem, id="hs256-with-the-public-key"),
-    pytest.param(lambda p: p.key.sign(access_claims(p), typ="JWT"), id="typ-jwt"),
-    pytest.param(lambda p: p.key.sign(access_claims(p)), id="no-typ"),
-    pytest.param(
-        lambda p: SigningKey("x", "ES384", p.attacker.private).sign(
-            access_claims(p), typ="at+jwt", kid=p.key.kid
-        ),
+        ACCESS_TOKENS.by_the_attacker_under_the_providers_kid(),
         id="attacker-key-under-the-providers-kid",
     ),
     pytest.param(lambda p: "not.a.jwt", id="garbage"),
@@ -150,14 +157,15 @@ async def test_a_missing_scope_is_a_403_insufficient_scope(
 
 
 async def test_without_api_resource_the_api_is_a_json_404(
-    hostile_app: Quart, hostile: HostileProvider
+    real_api_app: Quart, idp_app: Quart, http: aiohttp.ClientSession
 ) -> None:
-    response = await call(hostile_app, f"Bearer {access_token()(hostile)}")
+    token = await real_access_token(real_api_app, http, "api-less")  # valid for API_RESOURCE
+    response = await call(idp_app, f"Bearer {token}")  # an app with no API_RESOURCE
     assert response.status_code == 404
     assert response.content_type == "application/json"
     assert json.loads(await response.get_data(as_text=True))["error"] == "page_not_found"
 
 
-async def test_unknown_api_paths_answer_json(api_app: Quart) -> None:
-    response = await call(api_app, None, "/api/nothing-here")
+async def test_unknown_api_paths_answer_json(real_api_app: Quart) -> None:
+    response = await call(real_api_app, None, "/api/nothing-here")
     assert response.status_code == 404 and response.content_type == "application/json"

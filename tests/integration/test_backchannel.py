@@ -8,36 +8,32 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
+import aiohttp
 import pytest
-from cryptography.hazmat.primitives import serialization
 from prometheus_client import REGISTRY
 from quart import Quart
 from quart.typing import TestClientProtocol as QuartClient
 from redis.asyncio import Redis
 
 from devstack import RedisServer
-from tests.home_page import is_signed_in, is_signed_out
+from tests.home_page import is_signed_in, is_signed_out, signed_in_as
 from tests.hostile_provider import (
     CLIENT_ID,
     USER,
     HostileProvider,
-    SigningKey,
-    forge,
-    hmac_sha256,
+    Token,
+    TokenKind,
     serving_app,
     sign_in,
 )
+from tests.in_process_sign_in import sign_in_in_process
 
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
-Token = Callable[[HostileProvider], str]
-
-
-def logout_claims(provider: HostileProvider, **changes: Any) -> dict[str, Any]:
-    """Valid logout-token claims for the provider's session; a change to None removes one."""
-    claims = {
+LOGOUT_TOKENS = TokenKind(
+    "logout+jwt",
+    lambda provider: {  # for the provider's session of the test user, a fresh jti each time
         "iss": provider.issuer,
         "aud": CLIENT_ID,
         "iat": int(time.time()),
@@ -45,14 +41,9 @@ def logout_claims(provider: HostileProvider, **changes: Any) -> dict[str, Any]:
         "events": {EVENT: {}},
         "sub": USER["sub"],
         "sid": provider.logto_sid,
-    }
-    claims.update(changes)
-    return {name: value for name, value in claims.items() if value is not None}
-
-
-def logout_token(**changes: Any) -> Token:
-    """A logout token the provider signs (typ logout+jwt), with `changes` to its claims."""
-    return lambda p: p.key.sign(logout_claims(p, **changes), typ="logout+jwt")
+    },
+)
+logout_token = LOGOUT_TOKENS.token
 
 
 async def post_logout(app: Quart, form: dict[str, str] | None = None, **kwargs: Any) -> Any:
@@ -78,12 +69,19 @@ async def test_a_valid_logout_token_ends_the_session(
     assert await is_signed_out(browser)
 
 
+async def in_two_logto_sessions(
+    app: Quart, provider: HostileProvider
+) -> tuple[QuartClient, QuartClient]:
+    """Two browsers of the test user, signed in through two sessions at the provider."""
+    first = await signed_in_client(app, provider)
+    provider.logto_sid = "hostile-logto-session-2"
+    return first, await signed_in_client(app, provider)
+
+
 async def test_a_token_with_only_sub_ends_every_session_of_that_user(
     hostile_app: Quart, hostile: HostileProvider
 ) -> None:
-    first = await signed_in_client(hostile_app, hostile)
-    hostile.logto_sid = "hostile-logto-session-2"
-    second = await signed_in_client(hostile_app, hostile)
+    first, second = await in_two_logto_sessions(hostile_app, hostile)
     token = logout_token(sid=None, jti=secrets.token_urlsafe(12))(hostile)
     response = await post_logout(hostile_app, {"logout_token": token})
     assert response.status_code == 200
@@ -93,49 +91,35 @@ async def test_a_token_with_only_sub_ends_every_session_of_that_user(
 async def test_a_token_with_a_sid_ends_only_that_logto_sessions_app_sessions(
     hostile_app: Quart, hostile: HostileProvider
 ) -> None:
-    first = await signed_in_client(hostile_app, hostile)
-    hostile.logto_sid = "hostile-logto-session-2"
-    second = await signed_in_client(hostile_app, hostile)
+    first, second = await in_two_logto_sessions(hostile_app, hostile)
     token = logout_token(sid="hostile-logto-session-1")(hostile)
     assert (await post_logout(hostile_app, {"logout_token": token})).status_code == 200
     assert await is_signed_out(first)
     assert await is_signed_in(second)
 
 
-def hs256_with_public_pem(provider: HostileProvider) -> str:
-    secret = provider.key.public_bytes(serialization.Encoding.PEM)
-    header = {"alg": "HS256", "typ": "logout+jwt", "kid": provider.key.kid}
-    return forge(header, logout_claims(provider), hmac_sha256(secret))
-
-
 REFUSED: list[Any] = [
-    pytest.param(
-        lambda p: forge({"alg": "none", "typ": "logout+jwt"}, logout_claims(p), lambda _: b""),
-        id="alg-none",
-    ),
+    pytest.param(LOGOUT_TOKENS.unsigned(), id="alg-none"),
     pytest.param(logout_token(events=None), id="no-event"),
     pytest.param(logout_token(events={"http://example.com/other-event": {}}), id="wrong-event"),
     pytest.param(logout_token(events={EVENT: "yes"}), id="event-not-an-object"),
     pytest.param(logout_token(nonce="a-nonce"), id="with-nonce"),
-    pytest.param(hs256_with_public_pem, id="wrong-alg-hs256-with-the-public-key"),
+    pytest.param(
+        LOGOUT_TOKENS.hs256_with_the_public_key(), id="wrong-alg-hs256-with-the-public-key"
+    ),
     pytest.param(logout_token(aud="another-app"), id="wrong-aud"),
     pytest.param(logout_token(iss="https://evil.example/oidc"), id="wrong-iss"),
-    pytest.param(
-        lambda p: SigningKey("k", "ES384", p.attacker.private).sign(
-            logout_claims(p), typ="logout+jwt", kid=p.key.kid
-        ),
-        id="bad-signature",
-    ),
-    pytest.param(lambda p: p.attacker.sign(logout_claims(p), typ="logout+jwt"), id="unknown-kid"),
+    pytest.param(LOGOUT_TOKENS.by_the_attacker_under_the_providers_kid(), id="bad-signature"),
+    pytest.param(LOGOUT_TOKENS.by_the_attacker(), id="unknown-kid"),
     pytest.param(logout_token(sid=None, sub=None), id="no-sid-no-sub"),
     pytest.param(logout_token(iat=int(time.time()) - 3600), id="iat-far-in-the-past"),
     pytest.param(logout_token(iat=int(time.time()) + 3600), id="iat-in-the-future"),
     pytest.param(logout_token(exp=int(time.time()) - 60), id="expired"),
     pytest.param(logout_token(jti=None), id="no-jti"),
-    pytest.param(lambda p: p.key.sign(logout_claims(p), typ="JWT"), id="wrong-typ"),
+    pytest.param(LOGOUT_TOKENS.typed("JWT"), id="wrong-typ"),
     pytest.param(lambda p: p.sign(), id="an-id-token"),
     pytest.param(lambda p: "not-a-jwt", id="garbage"),
-    pytest.param(lambda p: p.key.sign(logout_claims(p, pad="x" * 20_000)), id="huge"),
+    pytest.param(lambda p: p.key.sign(LOGOUT_TOKENS.claims(p, pad="x" * 20_000)), id="huge"),
 ]
 
 
@@ -175,26 +159,20 @@ async def test_a_replayed_logout_token_is_refused(
     ],
 )
 async def test_a_malformed_request_is_a_400(
-    hostile_app: Quart, hostile: HostileProvider, request_args: dict[str, Any]
+    idp_app: Quart, http: aiohttp.ClientSession, request_args: dict[str, Any]
 ) -> None:
-    browser = await signed_in_client(hostile_app, hostile)
-    response = await hostile_app.test_client().post("/backchannel-logout", **request_args)
+    browser = idp_app.test_client()  # signed in through the real provider: a real sid
+    assert (await sign_in_in_process(browser, http, "malformed-mo")).status_code == 302
+    response = await idp_app.test_client().post("/backchannel-logout", **request_args)
     assert response.status_code == 400
     assert (await response.get_json())["error"] == "invalid_request"
-    assert await is_signed_in(browser)
+    assert await signed_in_as(browser) == "Malformed-mo"
 
 
-async def test_an_oversized_body_is_refused_without_reading_it(hostile_app: Quart) -> None:
-    response = await post_logout(hostile_app, {"logout_token": "x" * 200_000})
+async def test_an_oversized_body_is_refused_without_reading_it(idp_app: Quart) -> None:
+    response = await post_logout(idp_app, {"logout_token": "x" * 200_000})
     assert response.status_code == 413
     assert response.content_type == "application/json"
-
-
-@pytest.fixture
-def own_redis() -> Iterator[RedisServer]:
-    """A Redis of this test's own, so its size reflects only this test's requests."""
-    with RedisServer() as server:
-        yield server
 
 
 async def test_a_flood_of_invalid_tokens_costs_no_redis_memory(

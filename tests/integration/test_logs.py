@@ -14,13 +14,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import pytest
-from redis.asyncio import Redis
 
 from app import create_app
+from app.sessions.data import claims_of, token_fields
+from app.sessions.store import SessionStore
 from devstack import AppServer, free_port
 from tests.auth_actions import AuthActions
 from tests.conftest import CLIENT_SECRET, SECRET_KEY, make_settings, provider_for, server_settings
-from tests.stored_session import stored_session
+from tests.stored_session import stored
 
 VALID_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 KEPT_ID = "support-ticket.4711_a"
@@ -80,7 +81,7 @@ async def watched(logged_server: AppServer) -> Any:
 
 
 async def test_every_request_logs_the_id_its_client_saw_and_no_secret(
-    logged_server: AppServer, watched: Any, redis: Redis
+    logged_server: AppServer, watched: Any, store: SessionStore
 ) -> None:
     seen: Seen = watched.seen
     browser: AuthActions = watched.browser
@@ -93,10 +94,10 @@ async def test_every_request_logs_the_id_its_client_saw_and_no_secret(
     landed = await browser.sign_in("logged")
     assert landed.status == 200
     session_id = browser.session_id() or ""
-    stored = await stored_session(redis, session_id)
+    at_sign_in = (await stored(store, session_id)).data
     assert (await browser.get("/profile")).status == 200  # no refresh
     assert (await browser.get("/call-api")).status == 200  # refreshes the API token
-    tokens = credentials_in(stored) | credentials_in(await stored_session(redis, session_id))
+    tokens = credentials_in(at_sign_in) | credentials_in((await stored(store, session_id)).data)
     await browser.sign_out()
     callback = next(url for url, status, _ in seen.responses if "/callback?" in url)
     assert (await browser.get(callback)).status == 400  # replayed: its code and state logged?
@@ -116,7 +117,7 @@ async def test_every_request_logs_the_id_its_client_saw_and_no_secret(
             assert request_lines[rid]["duration_ms"] >= 0
         profile = next(rid for url, _, rid in seen.responses if url.endswith("/profile"))
         assert request_lines[profile]["route"] == "/profile"
-        assert request_lines[profile]["sub"] == stored["user"]["sub"]
+        assert request_lines[profile]["sub"] == (claims_of(at_sign_in) or {})["sub"]
     else:
         for url, _, rid in seen.responses:
             assert any(f"request_id={rid}:" in line for line in lines), url
@@ -142,8 +143,8 @@ async def request_id_of(http: aiohttp.ClientSession, app_url: str, incoming: str
         return response.headers["X-Request-ID"]
 
 
-def credentials_in(stored: dict[str, Any]) -> set[str]:
-    """Every token the SDK keeps in a stored session (ID, refresh and access tokens)."""
+def credentials_in(data: dict[str, Any]) -> set[str]:
+    """Every token the SDK keeps in a session's stored `data` (ID, refresh and access tokens)."""
     found: set[str] = set()
 
     def walk(value: Any, key: str) -> None:
@@ -163,7 +164,7 @@ def credentials_in(stored: dict[str, Any]) -> set[str]:
             for item in value:
                 walk(item, key)
 
-    for name, value in stored.items():
+    for name, value in token_fields(data).items():
         walk(value, name)
     return found
 

@@ -8,6 +8,18 @@ from pathlib import Path
 from app.config import REQUIRED_IN_PRODUCTION
 from devstack.app_server import procfile_command, venv_bin
 from devstack.ports import free_port
+from tests.commands import run_shell
+
+# Settings production accepts, for a test to spoil one or two of.
+PRODUCTION_ENV = {
+    "APP_ENV": "production",
+    "SECRET_KEY": "x" * 40,
+    "LOGTO_ENDPOINT": "https://tenant.logto.app",
+    "LOGTO_APP_ID": "an-app",
+    "LOGTO_APP_SECRET": "an-app-secret",
+    "REDIS_URL": "redis://127.0.0.1:1/0",
+    "BASE_URL": "https://app.example.com",
+}
 
 
 def run_procfile(extra_env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -15,15 +27,7 @@ def run_procfile(extra_env: dict[str, str], cwd: Path) -> subprocess.CompletedPr
     env = {name: value for name, value in os.environ.items() if name not in REQUIRED_IN_PRODUCTION}
     env.update(PATH=f"{venv_bin()}:{os.environ['PATH']}", PORT=str(free_port()), HOST="127.0.0.1")
     env.update(extra_env)
-    return subprocess.run(
-        ["sh", "-c", procfile_command("web")],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_shell("sh", procfile_command("web"), cwd=cwd, env=env, timeout=60)
 
 
 def test_production_without_settings_fails_with_one_line_each(tmp_path: Path) -> None:
@@ -45,15 +49,7 @@ def test_procfile_defaults_to_production(tmp_path: Path) -> None:
 
 
 def test_production_refuses_unsafe_base_url_and_secret_key(tmp_path: Path) -> None:
-    env = {
-        "APP_ENV": "production",
-        "SECRET_KEY": "too-short",
-        "LOGTO_ENDPOINT": "https://tenant.logto.app",
-        "LOGTO_APP_ID": "an-app",
-        "LOGTO_APP_SECRET": "an-app-secret",
-        "REDIS_URL": "redis://127.0.0.1:1/0",
-        "BASE_URL": "http://app.example.com",
-    }
+    env = {**PRODUCTION_ENV, "SECRET_KEY": "too-short", "BASE_URL": "http://app.example.com"}
     done = run_procfile(env, tmp_path)
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()

@@ -7,10 +7,12 @@ import html
 import logging
 from typing import Any
 
+import aiohttp
 import pytest
 from quart import Quart
 
 from app.oidc.extension import EXTENSION
+from devstack import LocalIdp
 from tests.home_page import is_signed_out, signed_in_as
 from tests.hostile_provider import (
     ALL_PATHS,
@@ -24,6 +26,8 @@ from tests.hostile_provider import (
     sign_in,
     start_sign_in,
 )
+from tests.in_process_sign_in import in_process_settings, serving_in_process, sign_in_in_process
+from tests.metrics_scrape import counted
 
 
 async def page(hostile_app: Quart, path: str) -> tuple[int, str]:
@@ -113,13 +117,15 @@ async def test_a_wrong_endpoint_is_named_in_one_log_line_at_start(
 
 
 async def test_a_right_endpoint_logs_nothing_at_start(
-    redis_url: str, hostile: HostileProvider, caplog: pytest.LogCaptureFixture
+    redis_url: str, idp: LocalIdp, app_ports: list[int], caplog: pytest.LogCaptureFixture
 ) -> None:
+    before = counted("provider_requests_total", endpoint="discovery")
     with caplog.at_level(logging.WARNING):
-        async with serving_app(hostile, redis_url):
+        async with serving_in_process(in_process_settings(idp, redis_url, app_ports)):
             pass
     assert not [r for r in caplog.records if "LOGTO_ENDPOINT" in r.getMessage()]
-    assert hostile.hits[DISCOVERY] == 1
+    assert counted("provider_requests_total", endpoint="discovery") == before + 1
+    assert counted("provider_requests_total", endpoint="discovery", result="ok") >= 1
 
 
 async def test_unreachable_jwks_is_a_502_page_and_retried_next_time(
@@ -138,12 +144,14 @@ async def test_unreachable_jwks_is_a_502_page_and_retried_next_time(
 
 
 async def test_token_endpoint_refusal_is_a_400_page(
-    redis_url: str, hostile: HostileProvider
+    redis_url: str, idp: LocalIdp, app_ports: list[int], http: aiohttp.ClientSession
 ) -> None:
-    async with serving_app(hostile, redis_url, LOGTO_APP_SECRET="wrong-secret") as app:
+    settings = in_process_settings(idp, redis_url, app_ports, LOGTO_APP_SECRET="wrong-secret")
+    async with serving_in_process(settings) as app:
         client = app.test_client()
-        status, body = await sign_in(client, hostile)
-        assert_page(status, body, 400, "Sign-in failed", "invalid_client")
+        callback = await sign_in_in_process(client, http, "wrong-secret")
+        body = html.unescape(await callback.get_data(as_text=True))
+        assert_page(callback.status_code, body, 400, "Sign-in failed", "invalid_client")
         assert await is_signed_out(client)
 
 
@@ -190,9 +198,9 @@ async def test_provider_requests_reuse_one_pooled_connection(
 
 
 async def test_provider_session_closes_after_serving(
-    redis_url: str, hostile: HostileProvider
+    redis_url: str, idp: LocalIdp, app_ports: list[int]
 ) -> None:
-    async with serving_app(hostile, redis_url) as app:
+    async with serving_in_process(in_process_settings(idp, redis_url, app_ports)) as app:
         pool = app.extensions[EXTENSION].parts.http.session
         assert not pool.closed
     assert pool.closed

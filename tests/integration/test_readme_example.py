@@ -17,8 +17,8 @@ import app as app_package
 from app import create_app
 from app.testing import signed_in
 from devstack import LocalIdp
-from tests.conftest import API_RESOURCE, CLIENT_ID, CLIENT_SECRET, make_settings
-from tests.in_process_sign_in import sign_in_in_process
+from tests.conftest import API_RESOURCE
+from tests.in_process_sign_in import in_process_settings, sign_in_in_process
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -55,14 +55,7 @@ async def example_app(
     monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[Quart]:
     """myapp.create_app() as the README writes it, on the test Redis and the local provider."""
-    settings = make_settings(
-        REDIS_URL=redis_url,
-        LOGTO_ENDPOINT=idp.endpoint,
-        LOGTO_APP_ID=CLIENT_ID,
-        LOGTO_APP_SECRET=CLIENT_SECRET,
-        BASE_URL=f"http://127.0.0.1:{app_ports[0]}",
-        API_RESOURCE=API_RESOURCE,
-    )
+    settings = in_process_settings(idp, redis_url, app_ports, API_RESOURCE=API_RESOURCE)
     monkeypatch.setattr(app_package, "create_app", lambda: create_app(settings))
     application: Quart = example["myapp"].create_app()
     async with application.test_app():

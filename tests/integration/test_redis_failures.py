@@ -4,38 +4,39 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 from quart import Quart
 from quart.typing import TestClientProtocol as QuartClient
+from quart.wrappers import Response
 from redis.asyncio import Redis
 
-from devstack import RedisServer, free_port
-from tests.hostile_provider import HostileProvider, serving_app, start_sign_in
+from devstack import LocalIdp, RedisServer, free_port
+from tests.home_page import is_signed_out
+from tests.in_process_sign_in import in_process_settings, serving_in_process, sign_in_in_process
 from tests.storage_routes import add_storage_routes, body
 
 REDIS_TIMEOUT = 0.5
 
 
 @pytest.fixture
-async def app_without_redis(hostile: HostileProvider) -> AsyncIterator[Quart]:
-    """The app whose REDIS_URL points at a port where nothing listens."""
+async def app_without_redis(idp: LocalIdp, app_ports: list[int]) -> AsyncIterator[Quart]:
+    """The app (on the real provider) whose REDIS_URL points at a port where nothing listens."""
     url = f"redis://127.0.0.1:{free_port()}/0"
-    async with serving_app(hostile, url, REDIS_TIMEOUT=REDIS_TIMEOUT) as app:
+    settings = in_process_settings(idp, url, app_ports, REDIS_TIMEOUT=REDIS_TIMEOUT)
+    async with serving_in_process(settings) as app:
         yield app
-
-
-@pytest.fixture
-def own_redis() -> Iterator[RedisServer]:
-    """A Redis of this test's own, so pausing it disturbs no other test."""
-    with RedisServer() as server:
-        yield server
 
 
 async def assert_outage_page(client: QuartClient, path: str) -> None:
     """GET `path` answers the 503 page with Retry-After and sets no cookie."""
-    response = await client.get(path)
+    await assert_is_outage_page(await client.get(path), path)
+
+
+async def assert_is_outage_page(response: Response, path: str) -> None:
+    """`response` (to a request for `path`) is the 503 page with Retry-After, no redirect."""
     text = html.unescape(await response.get_data(as_text=True))
     assert response.status_code == 503, (path, text)
     assert response.headers["Retry-After"] == "5"
@@ -60,23 +61,24 @@ async def test_static_files_and_liveness_need_no_redis(app_without_redis: Quart)
     client = app_without_redis.test_client()
     assert (await client.get("/static/app.css")).status_code == 200
     assert (await client.get("/healthz")).status_code == 200
-    assert (await client.get("/")).status_code == 200
+    assert await is_signed_out(client), "the signed-out home page, read from no session"
 
 
 async def test_callback_while_redis_is_down_is_the_outage_page(
-    app_without_redis: Quart, hostile: HostileProvider, caplog: pytest.LogCaptureFixture
+    app_without_redis: Quart, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
 ) -> None:
     client = app_without_redis.test_client()
-    callback = await start_sign_in(client, hostile)
     with caplog.at_level(logging.WARNING):
-        await assert_outage_page(client, callback)
+        callback = await sign_in_in_process(client, http, "redis-is-down")
+        await assert_is_outage_page(callback, "/callback")
     assert not [record for record in caplog.records if record.exc_info], "no traceback logged"
 
 
 async def test_a_session_write_that_fails_after_the_view_ran_is_the_outage_page(
-    own_redis: RedisServer, hostile: HostileProvider
+    own_redis: RedisServer, idp: LocalIdp, app_ports: list[int]
 ) -> None:
-    async with serving_app(hostile, own_redis.url, REDIS_TIMEOUT=REDIS_TIMEOUT) as app:
+    settings = in_process_settings(idp, own_redis.url, app_ports, REDIS_TIMEOUT=REDIS_TIMEOUT)
+    async with serving_in_process(settings) as app:
         add_storage_routes(app)
         client = app.test_client()
         await body(client, "/_test/set/idToken/before")

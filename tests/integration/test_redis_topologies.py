@@ -15,7 +15,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,13 +29,13 @@ from devstack import AppServer, LocalIdp, RedisServer, free_port
 from devstack.redis_cluster import RedisClusterSet
 from devstack.redis_sentinel import RedisSentinelSet
 from devstack.redis_server import tls_redis_executable
-from tests.auth_actions import AuthActions, Page
+from tests.auth_actions import AuthActions
 from tests.conftest import make_settings, provider_for, server_settings
-from tests.integration.test_production_start import run_procfile
-from tests.stored_session import is_stored, stored_refresh_token
+from tests.home_page import greeted_on, signed_in_user, signed_out_on
+from tests.integration.test_production_start import PRODUCTION_ENV, run_procfile
+from tests.stored_session import is_stored, opened_store, stored_refresh_token
 from tests.tls_files import make_tls_files
 
-SIGNED_IN = 'id="sign-out"'
 POLL = 0.1  # seconds between two polls of GET / while Redis fails over
 BURST = 8  # concurrent GET / per poll: failing over under concurrent requests
 FAILOVER_LIMIT = 30.0  # seconds a failover may take before the test gives up
@@ -60,20 +60,6 @@ def serve(provider: LocalIdp, redis_url: str, port: int, workers: int = 1) -> Ap
     """The app (Procfile command, production settings) on `redis_url`, not yet started."""
     settings = {**server_settings(provider, redis_url, port), "REDIS_TIMEOUT": "1"}
     return AppServer(settings, port=port, workers=workers)
-
-
-@pytest.fixture
-async def browsers() -> AsyncIterator[list[aiohttp.ClientSession]]:
-    """Four separate cookie jars (browser profiles)."""
-    sessions = [aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) for _ in "abcd"]
-    yield sessions
-    for session in sessions:
-        await session.close()
-
-
-def signed_in(page: Page) -> bool:
-    """True for a page that shows the signed-in header."""
-    return page.status == 200 and SIGNED_IN in page.text
 
 
 def client_on(redis_url: str) -> RedisClient:
@@ -126,7 +112,7 @@ async def _home_status(browser: AuthActions) -> int:
         text = await response.text()
         if response.status == 503:
             assert response.headers.get("Retry-After"), "a clean 503 says when to retry"
-        elif response.status != 200 or SIGNED_IN not in text:
+        elif signed_in_user(response.status, text) is None:
             pytest.fail(f"GET / answered {response.status} (signed out?) during the failover")
         return response.status
 
@@ -159,7 +145,7 @@ async def eventually_ready(app: AppServer, seconds: float = 10.0) -> bool:
 async def eventually_signed_in(browser: AuthActions, seconds: float = 10.0) -> bool:
     """Poll GET / for up to `seconds` until it shows the signed-in page."""
     for _ in range(int(seconds / POLL)):
-        if signed_in(await browser.get("/")):
+        if greeted_on(await browser.get("/")) is not None:
             return True
         await asyncio.sleep(POLL)
     return False
@@ -187,42 +173,45 @@ def cluster_apps(
         yield first, second
 
 
-async def test_a_burst_of_first_requests_on_a_new_host_is_served(
+@pytest.fixture
+def on_both_hosts(
     cluster_apps: tuple[AppServer, AppServer], browsers: list[aiohttp.ClientSession]
+) -> tuple[AuthActions, AuthActions]:
+    """One browser profile, on the first Cluster host and on the second."""
+    first, second = (AuthActions(app.url, browsers[0]) for app in cluster_apps)
+    return first, second
+
+
+async def test_a_burst_of_first_requests_on_a_new_host_is_served(
+    on_both_hosts: tuple[AuthActions, AuthActions],
 ) -> None:
-    first, fresh = (AuthActions(app.url, browsers[0]) for app in cluster_apps)
-    assert signed_in(await first.sign_in("burst"))
+    first, fresh = on_both_hosts
+    assert greeted_on(await first.sign_in("burst")) == "Burst"
     # The other host has not spoken to the Cluster yet: its client loads the slot map once,
     # under 32 concurrent requests.
     pages = await asyncio.gather(*(fresh.get("/") for _ in range(32)))
-    assert [page.status for page in pages] == [200] * 32
-    assert all(signed_in(page) for page in pages)
+    assert [greeted_on(page) for page in pages] == ["Burst"] * 32
 
 
 async def test_cluster_serves_the_whole_journey_on_two_hosts(
-    cluster: RedisClusterSet,
-    cluster_apps: tuple[AppServer, AppServer],
-    browsers: list[aiohttp.ClientSession],
+    cluster: RedisClusterSet, on_both_hosts: tuple[AuthActions, AuthActions]
 ) -> None:
-    first, second = (AuthActions(app.url, browsers[0]) for app in cluster_apps)
-    assert signed_in(await first.sign_in("clustered"))
+    first, second = on_both_hosts
+    assert greeted_on(await first.sign_in("clustered")) == "Clustered"
     sid = first.session_id() or ""
-    redis = client_on(cluster.url)
-    try:
-        assert signed_in(await second.get("/")), "the other host reads the session"
+    async with opened_store(make_settings(REDIS_URL=cluster.url)) as store:
+        assert greeted_on(await second.get("/")) == "Clustered", "the other host reads it"
         profile = await first.get("/profile")
         assert profile.status == 200 and "@clustered" in profile.text
-        before = await stored_refresh_token(redis, sid)
+        before = await stored_refresh_token(store, sid)
         api = await second.get("/call-api")  # the API token needs a refresh (under the lock)
         assert api.status == 200 and "clustered" in api.text.lower(), api.text[:500]
-        assert await stored_refresh_token(redis, sid) != before, "refreshed (and rotated)"
+        assert await stored_refresh_token(store, sid) != before, "refreshed (and rotated)"
         sessions = await first.get("/sessions")
         assert sessions.status == 200 and "This browser" in sessions.text
         await second.sign_out()
-        assert not signed_in(await first.get("/")) and not signed_in(await second.get("/"))
-        assert not await is_stored(redis, sid)
-    finally:
-        await redis.aclose()
+        assert signed_out_on(await first.get("/")) and signed_out_on(await second.get("/"))
+        assert not await is_stored(store, sid)
 
 
 async def test_cluster_spreads_sessions_over_every_primary(
@@ -237,7 +226,7 @@ async def test_cluster_spreads_sessions_over_every_primary(
             users = [AuthActions(cluster_apps[n % 2].url, jar) for n, jar in enumerate(jars)]
             names = [f"spread-{batch}-{n}" for n in range(len(users))]
             pages = await asyncio.gather(*(u.sign_in(n) for u, n in zip(users, names, strict=True)))
-            assert all(signed_in(page) for page in pages)
+            assert [greeted_on(page) for page in pages] == [n.capitalize() for n in names]
             for user in users:
                 key = session_keys(user.session_id() or "")[0]
                 holder = cluster.primary_for(key)  # CLUSTER KEYSLOT, then CLUSTER SLOTS
@@ -255,10 +244,11 @@ async def test_cluster_spreads_sessions_over_every_primary(
 async def test_a_cluster_primary_fails_over_without_a_restart(
     cluster: RedisClusterSet,
     cluster_apps: tuple[AppServer, AppServer],
+    on_both_hosts: tuple[AuthActions, AuthActions],
     browsers: list[aiohttp.ClientSession],
 ) -> None:
-    first, second = (AuthActions(app.url, browsers[0]) for app in cluster_apps)
-    assert signed_in(await first.sign_in("failover"))
+    first, second = on_both_hosts
+    assert greeted_on(await first.sign_in("failover")) == "Failover"
     pids = [app.pid for app in cluster_apps]
     key = session_keys(first.session_id() or "")[0]
     primary = cluster.primary_for(key)
@@ -280,7 +270,7 @@ async def test_a_cluster_primary_fails_over_without_a_restart(
     assert await eventually_signed_in(second), "the other host follows the new primary too"
     assert all([await eventually_ready(app) for app in cluster_apps]), "/readyz is 200 again"
     newcomer = AuthActions(cluster_apps[1].url, browsers[1])
-    assert signed_in(await newcomer.sign_in("after-cluster-failover"))
+    assert greeted_on(await newcomer.sign_in("after-cluster-failover")) == "After-cluster-failover"
     assert [app.pid for app in cluster_apps] == pids and all(a.running for a in cluster_apps)
 
 
@@ -295,7 +285,7 @@ async def test_sentinel_promotes_the_replica_without_a_restart(
         serve(provider, sentinel.url, ports["sentinel"]) as app,
     ):
         browser = AuthActions(app.url, browsers[0])
-        assert signed_in(await browser.sign_in("sentinel"))
+        assert greeted_on(await browser.sign_in("sentinel")) == "Sentinel"
         old = sentinel.current_primary()
         sentinel.wait_for_replicas()  # the session has reached the replica
 
@@ -306,7 +296,8 @@ async def test_sentinel_promotes_the_replica_without_a_restart(
         assert outage.answers.count(503) >= 1, "the failure was seen, as a clean 503"
         assert sentinel.current_primary() is not old
         newcomer = AuthActions(app.url, browsers[1])
-        assert signed_in(await newcomer.sign_in("after-sentinel-failover"))
+        name = "after-sentinel-failover"
+        assert greeted_on(await newcomer.sign_in(name)) == name.capitalize()
         profile = await browser.get("/profile")
         assert profile.status == 200 and "@sentinel" in profile.text
         assert await eventually_ready(app), "/readyz is 200 again"
@@ -358,13 +349,10 @@ async def test_tls_with_a_ca_file_signs_in(
     url = f"rediss://127.0.0.1:{tls_port}/0?ssl_ca_certs={ca}&ssl_cert_reqs=required"
     with serve(provider, url, ports["tls"]) as app:
         browser = AuthActions(app.url, browsers[0])
-        assert signed_in(await browser.sign_in("over-tls"))
-        assert signed_in(await browser.get("/"))
-        redis = client_on(url)
-        try:
-            assert await is_stored(redis, browser.session_id() or "")
-        finally:
-            await redis.aclose()
+        assert greeted_on(await browser.sign_in("over-tls")) == "Over-tls"
+        assert greeted_on(await browser.get("/")) == "Over-tls"
+        async with opened_store(make_settings(REDIS_URL=url)) as store:
+            assert await is_stored(store, browser.session_id() or "")
 
 
 async def test_tls_with_a_wrong_ca_is_a_clean_503(
@@ -397,12 +385,9 @@ async def test_a_unix_socket_signs_in(
             url = f"unix://{socket}?db=0"
             with serve(provider, url, ports["unix"]) as app:
                 browser = AuthActions(app.url, browsers[0])
-                assert signed_in(await browser.sign_in("on-a-socket"))
-                redis = client_on(url)
-                try:
-                    assert await is_stored(redis, browser.session_id() or "")
-                finally:
-                    await redis.aclose()
+                assert greeted_on(await browser.sign_in("on-a-socket")) == "On-a-socket"
+                async with opened_store(make_settings(REDIS_URL=url)) as store:
+                    assert await is_stored(store, browser.session_id() or "")
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 
@@ -411,15 +396,7 @@ async def test_a_unix_socket_signs_in(
 
 
 def test_a_bad_redis_url_stops_the_start_with_one_line(tmp_path: Path) -> None:
-    env = {
-        "APP_ENV": "production",
-        "SECRET_KEY": "x" * 40,
-        "LOGTO_ENDPOINT": "https://tenant.logto.app",
-        "LOGTO_APP_ID": "an-app",
-        "LOGTO_APP_SECRET": "an-app-secret",
-        "REDIS_URL": "redis+sentinel://:hunter2@10.0.0.1:26379,10.0.0.2:26379",
-        "BASE_URL": "https://app.example.com",
-    }
+    env = {**PRODUCTION_ENV, "REDIS_URL": "redis+sentinel://:hunter2@10.0.0.1:26379,10.0.0.2:26379"}
     done = run_procfile(env, tmp_path)
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()

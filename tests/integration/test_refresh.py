@@ -3,21 +3,19 @@ for a session that Logto refused or that ended meanwhile."""
 
 import asyncio
 import contextlib
-import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import Any
 
 import aiohttp
 import pytest
 from redis.asyncio import Redis
 
-from app.sessions.store import LOCK_PREFIX, session_keys
+from app.sessions.store import SessionStore
 from devstack import AppServer, LocalIdp, free_port
 from tests.auth_actions import AuthActions
-from tests.conftest import CLIENT_ID, CLIENT_SECRET, provider_for, server_settings
+from tests.conftest import provider_for, server_settings
 from tests.home_page import shows_signed_out, signed_in_user
+from tests.provider_calls import refresh, revoke
 from tests.stored_session import stored_refresh_token
 
 # Short-lived access tokens: kept until 1 s before they expire, so after `stale_tokens()`
@@ -46,13 +44,24 @@ def rotating_stack(redis_url: str) -> Iterator[tuple[LocalIdp, list[AppServer]]]
                 server.stop()
 
 
+@pytest.fixture
+def rotating_idp(rotating_stack: tuple[LocalIdp, list[AppServer]]) -> LocalIdp:
+    """The provider of the rotating stack."""
+    return rotating_stack[0]
+
+
+@pytest.fixture
+def hosts(
+    rotating_stack: tuple[LocalIdp, list[AppServer]], http: aiohttp.ClientSession
+) -> list[AuthActions]:
+    """One browser profile on each app process of the rotating stack."""
+    return [AuthActions(server.url, http) for server in rotating_stack[1]]
+
+
 async def test_concurrent_refreshes_in_two_processes_spend_each_refresh_token_once(
-    rotating_stack: tuple[LocalIdp, list[AppServer]],
-    http: aiohttp.ClientSession,
-    redis: Redis,
+    hosts: list[AuthActions], store: SessionStore
 ) -> None:
-    _, servers = rotating_stack
-    first, second = (AuthActions(server.url, http) for server in servers)
+    first, second = hosts
     await first.sign_in("rotator")
     refresh_tokens = set()
 
@@ -62,7 +71,7 @@ async def test_concurrent_refreshes_in_two_processes_spend_each_refresh_token_on
         assert [page.status for page in pages] == [200] * 8
         assert all('id="user-info-error"' not in page.text for page in pages)
         assert all(page.text.count("<th>username</th><td>rotator</td>") == 2 for page in pages)
-        refresh_tokens.add(await stored_refresh_token(redis, first.session_id() or ""))
+        refresh_tokens.add(await stored_refresh_token(store, first.session_id() or ""))
 
     assert len(refresh_tokens) == 3, "each round rotated the refresh token"
     after = await second.get("/profile")
@@ -70,66 +79,54 @@ async def test_concurrent_refreshes_in_two_processes_spend_each_refresh_token_on
 
 
 async def test_a_refresh_logto_refuses_signs_the_session_out(
-    rotating_stack: tuple[LocalIdp, list[AppServer]],
-    http: aiohttp.ClientSession,
-    redis: Redis,
+    rotating_idp: LocalIdp, hosts: list[AuthActions], store: SessionStore
 ) -> None:
-    idp, servers = rotating_stack
-    browser = AuthActions(servers[0].url, http)
+    idp, browser = rotating_idp, hosts[0]
     landed = await browser.sign_in("revoked")
     assert signed_in_user(landed.status, landed.text) == "Revoked"
     session_id = browser.session_id() or ""
-    refresh_token = await stored_refresh_token(redis, session_id)
+    refresh_token = await stored_refresh_token(store, session_id)
     # Logto revokes the grant (the user or an admin ended it there), RFC 7009.
-    revoked = await provider_post(
-        idp, "/token/revocation", token=refresh_token, token_type_hint="refresh_token"
-    )
+    revoked = await revoke(idp, refresh_token)
     assert revoked.status == 200, revoked.body
-    refused = await provider_post(
-        idp, "/token", grant_type="refresh_token", refresh_token=refresh_token
-    )
+    refused = await refresh(idp, refresh_token)
     assert refused.status == 400 and refused.body.get("error") == "invalid_grant", refused.body
 
     await stale_tokens()
     profile = await browser.get("/profile")  # the stale access token needs a refresh: refused
 
     assert profile.status == 401 and "Your sign-in has expired" in profile.text, profile.text
-    assert not await redis.exists(session_keys(session_id)[0]), "signed out here too"
+    assert await store.load(session_id) is None, "signed out here too"
     home = await browser.get("/")
     assert shows_signed_out(home.status, home.text)
 
 
 async def test_a_session_that_ends_while_its_refresh_waits_is_not_refreshed(
-    rotating_stack: tuple[LocalIdp, list[AppServer]],
-    http: aiohttp.ClientSession,
-    redis: Redis,
-    redis_url: str,
+    rotating_idp: LocalIdp, hosts: list[AuthActions], store: SessionStore, redis_url: str
 ) -> None:
-    idp, servers = rotating_stack
-    browser = AuthActions(servers[0].url, http)
+    idp, browser = rotating_idp, hosts[0]
     await browser.sign_in("waiter")
     session_id = browser.session_id() or ""
-    refresh_token = await stored_refresh_token(redis, session_id)
-    lock_name = f"{LOCK_PREFIX}{session_id}"
+    refresh_token = await stored_refresh_token(store, session_id)
     # Another worker is refreshing this session's tokens: it holds the lock.
-    lock = redis.lock(lock_name, timeout=30)
+    lock = store.refresh_lock(session_id, 30)
     assert await lock.acquire(blocking=False)
+    lock_name = lock.name
+    assert isinstance(lock_name, str)
     await stale_tokens()
     async with commands_seen(redis_url, f"SET {lock_name} ") as app_waits_for_the_lock:
         profile = asyncio.create_task(browser.get("/profile"))
         async with asyncio.timeout(10):
             await app_waits_for_the_lock.wait()  # it has read the session and needs a refresh
         # Meanwhile the session ends (signed out on another host), then the lock is free.
-        await redis.delete(*session_keys(session_id))
+        await store.end(session_id)
         await lock.release()
         page = await profile
 
     assert page.status == 401 and "Your sign-in has expired" in page.text, page.text
-    assert not await redis.exists(session_keys(session_id)[0]), "the refresh did not bring it back"
+    assert await store.load(session_id) is None, "the refresh did not bring it back"
     # The ended session spent nothing: its refresh token still works, once.
-    unspent = await provider_post(
-        idp, "/token", grant_type="refresh_token", refresh_token=refresh_token
-    )
+    unspent = await refresh(idp, refresh_token)
     assert unspent.status == 200, unspent.body
 
 
@@ -156,23 +153,3 @@ async def commands_seen(redis_url: str, prefix: str) -> AsyncIterator[asyncio.Ev
                     await watcher
     finally:
         await client.aclose()
-
-
-@dataclass
-class ProviderAnswer:
-    """The provider's status and JSON answer."""
-
-    status: int
-    body: dict[str, Any]
-
-
-async def provider_post(idp: LocalIdp, path: str, **form: str) -> ProviderAnswer:
-    """POST `form` to the provider's /oidc`path` as the app's client (client_secret_post)."""
-    credentials = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(f"{idp.issuer}{path}", data={**credentials, **form}) as response,
-    ):
-        text = await response.text()
-        body = json.loads(text) if text.strip().startswith("{") else {"text": text}
-        return ProviderAnswer(response.status, body)

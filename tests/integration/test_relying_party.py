@@ -10,18 +10,19 @@ import aiohttp
 import pytest
 from quart import Quart
 from quart.typing import TestClientProtocol as QuartClient
-from redis.asyncio import Redis
 
+from app.sessions.data import sdk_value
+from app.sessions.store import SessionStore
 from devstack import LocalIdp
 from tests.auth_actions import AuthActions
-from tests.conftest import CLIENT_ID, CLIENT_SECRET
+from tests.conftest import CLIENT_ID
 from tests.home_page import is_signed_out
-from tests.hostile_provider import (
-    REVOCATION,
-    HostileProvider,
-    sign_in,
-)
-from tests.stored_session import stored_refresh_token
+from tests.hostile_provider import REVOCATION, HostileProvider, sign_in
+from tests.in_process_sign_in import sign_in_in_process
+from tests.metrics_scrape import counted
+from tests.provider_calls import refresh, refresh_refused
+from tests.storage_routes import session_cookie
+from tests.stored_session import stored, stored_refresh_token
 
 
 def query_of(url: str) -> dict[str, str]:
@@ -37,8 +38,8 @@ async def post_sign_out(client: QuartClient) -> tuple[int, str]:
     return response.status_code, response.headers.get("Location", "")
 
 
-async def test_each_authorization_request_carries_a_fresh_nonce(hostile_app: Quart) -> None:
-    client = hostile_app.test_client()
+async def test_each_authorization_request_carries_a_fresh_nonce(idp_app: Quart) -> None:
+    client = idp_app.test_client()
     nonces = [query_of((await client.get("/sign-in")).headers["Location"])["nonce"] for _ in "ab"]
     assert nonces[0] != nonces[1]
     assert all(len(nonce) >= 43 for nonce in nonces), "256 random bits"
@@ -71,22 +72,30 @@ async def test_userinfo_about_another_user_is_refused(
 
 
 async def test_sign_out_revokes_the_refresh_token_and_hints_the_id_token(
-    hostile_app: Quart, hostile: HostileProvider
+    idp_app: Quart,
+    idp: LocalIdp,
+    app_ports: list[int],
+    http: aiohttp.ClientSession,
+    store: SessionStore,
 ) -> None:
-    client = hostile_app.test_client()
-    assert (await sign_in(client, hostile))[0] == 302
-    issued = hostile.last_tokens
+    client = idp_app.test_client()
+    assert (await sign_in_in_process(client, http, "hinted-hana")).status_code == 302
+    issued = await stored(store, session_cookie(client))
+    id_token, refresh_token = sdk_value(issued.data, "idToken"), issued.refresh_token
+    assert id_token and refresh_token
+    revocations = counted("provider_requests_total", endpoint="revocation", result="ok")
     status, location = await post_sign_out(client)
     assert status == 302
-    assert location.startswith(f"{hostile.issuer}/session/end?")
+    assert location.startswith(f"{idp.issuer}/session/end?")
     assert query_of(location) == {
-        "client_id": "hostile-test-app",
-        "post_logout_redirect_uri": "http://localhost:3000/",
-        "id_token_hint": issued["id_token"],
+        "client_id": CLIENT_ID,
+        "post_logout_redirect_uri": f"http://127.0.0.1:{app_ports[0]}/",
+        "id_token_hint": id_token,
     }
-    assert [(form["token"], form["token_type_hint"]) for form in hostile.revoked] == [
-        (issued["refresh_token"], "refresh_token")
-    ]
+    assert counted("provider_requests_total", endpoint="revocation", result="ok") == (
+        revocations + 1
+    ), "one revocation, accepted"
+    assert await refresh_refused(idp, refresh_token), "the provider no longer honours it"
     assert await is_signed_out(client)
 
 
@@ -104,21 +113,11 @@ async def test_sign_out_completes_locally_when_revocation_fails(
 
 
 async def test_the_provider_refuses_the_refresh_token_after_sign_out(
-    auth: AuthActions, idp: LocalIdp, redis: Redis
+    auth: AuthActions, idp: LocalIdp, store: SessionStore
 ) -> None:
     await auth.sign_in("revoked-ruth")
-    refresh_token = await stored_refresh_token(redis, auth.session_id() or "")
+    refresh_token = await stored_refresh_token(store, auth.session_id() or "")
     await auth.sign_out()
-    form = {
-        "grant_type": "refresh_token",
-        "refresh_token": refresh_token,
-        "client_id": CLIENT_ID,
-        "client_secret": CLIENT_SECRET,
-    }
-    async with (
-        aiohttp.ClientSession() as provider,
-        provider.post(f"{idp.issuer}/token", data=form) as response,
-    ):
-        answer = await response.json()
-    assert response.status == 400
-    assert answer["error"] == "invalid_grant"
+    answer = await refresh(idp, refresh_token)
+    assert answer.status == 400
+    assert answer.body["error"] == "invalid_grant"

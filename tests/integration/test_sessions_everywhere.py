@@ -3,31 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from urllib.parse import urljoin
 
 import aiohttp
-import pytest
-from redis.asyncio import Redis
+from quart import Quart
+from quart.typing import TestClientProtocol as QuartClient
 
+from app.sessions.store import SessionStore
+from app.testing import signed_in
 from devstack import AppServer, LocalIdp
 from tests.auth_actions import AuthActions, Page, forms_of
-from tests.conftest import CLIENT_ID, CLIENT_SECRET
+from tests.home_page import greeted_on, signed_in_as, signed_out_on
+from tests.provider_calls import refresh_refused
+from tests.storage_routes import session_cookie
 from tests.stored_session import stored_refresh_token
-
-
-@pytest.fixture
-async def browsers() -> AsyncIterator[list[aiohttp.ClientSession]]:
-    """Three separate browser profiles (cookie jars)."""
-    sessions = [aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) for _ in "abc"]
-    yield sessions
-    for session in sessions:
-        await session.close()
-
-
-def signed_in(page: Page) -> bool:
-    """True for a page that shows the signed-in header."""
-    return page.status == 200 and 'id="sign-out"' in page.text
 
 
 async def sign_out_at_the_provider(browser: AuthActions, idp: LocalIdp) -> None:
@@ -42,29 +31,17 @@ async def sign_out_at_the_provider(browser: AuthActions, idp: LocalIdp) -> None:
 async def eventually_signed_out(browser: AuthActions) -> bool:
     """Poll for up to 5 s: the provider delivers the logout token as it ends its session."""
     for _ in range(50):
-        if not signed_in(await browser.get("/")):
+        if signed_out_on(await browser.get("/")):
             return True
         await asyncio.sleep(0.1)
     return False
-
-
-async def refresh_refused(idp: LocalIdp, refresh_token: str) -> bool:
-    """True when the provider refuses `refresh_token`."""
-    form = {
-        "grant_type": "refresh_token",
-        "refresh_token": refresh_token,
-        "client_id": CLIENT_ID,
-        "client_secret": CLIENT_SECRET,
-    }
-    async with aiohttp.ClientSession() as http, http.post(f"{idp.issuer}/token", data=form) as resp:
-        return resp.status == 400 and (await resp.json())["error"] == "invalid_grant"
 
 
 async def test_signing_out_at_the_provider_and_everywhere(
     app_server: AppServer,
     second_app_server: AppServer,
     idp: LocalIdp,
-    redis: Redis,
+    store: SessionStore,
     browsers: list[aiohttp.ClientSession],
 ) -> None:
     first, second = (AuthActions(app_server.url, browser) for browser in browsers[:2])
@@ -72,45 +49,57 @@ async def test_signing_out_at_the_provider_and_everywhere(
     for browser in (first, second, third):
         await browser.sign_in("everywhere")
     first_on_other_host = AuthActions(second_app_server.url, browsers[0])
-    assert signed_in(await first_on_other_host.get("/"))
+    assert greeted_on(await first_on_other_host.get("/")) == "Everywhere"
 
     await sign_out_at_the_provider(first, idp)
     assert await eventually_signed_out(first), "the back-channel logout ended it"
-    assert not signed_in(await first_on_other_host.get("/")), "on the other host too"
-    assert signed_in(await second.get("/")) and signed_in(await third.get("/"))
+    assert signed_out_on(await first_on_other_host.get("/")), "on the other host too"
+    assert greeted_on(await second.get("/")) == greeted_on(await third.get("/")) == "Everywhere"
 
-    tokens = [await stored_refresh_token(redis, b.session_id() or "") for b in (second, third)]
+    tokens = [await stored_refresh_token(store, b.session_id() or "") for b in (second, third)]
     page = await second.get("/sessions")
     everywhere = next(f for f in forms_of(page.text) if f.action.endswith("/sign-out/everywhere"))
     await second.submit(page, everywhere)
-    assert not signed_in(await second.get("/"))
-    assert not signed_in(await third.get("/")), "the session on the other host ended too"
+    assert signed_out_on(await second.get("/"))
+    assert signed_out_on(await third.get("/")), "the session on the other host ended too"
     for token in tokens:
         assert await refresh_refused(idp, token)
 
 
-def handles_on(page: Page) -> list[str]:
+def handles_in(text: str) -> list[str]:
     """The session handles a sessions page offers to end, in page order."""
     return [
         form.action.split("/sessions/")[1].removesuffix("/end")
-        for form in forms_of(page.text)
+        for form in forms_of(text)
         if "/sessions/" in form.action
     ]
 
 
-async def test_the_sessions_page_lists_exactly_this_users_sessions(
-    app_server: AppServer, browsers: list[aiohttp.ClientSession]
-) -> None:
-    mine, also_mine, someone_else = (AuthActions(app_server.url, b) for b in browsers)
-    await mine.sign_in("lister")
-    await also_mine.sign_in("lister")
-    await someone_else.sign_in("not-lister")
-    page = await mine.get("/sessions")
-    assert page.status == 200
-    assert len(handles_on(page)) == 2
-    assert page.text.count("This browser") == 1
-    assert (mine.session_id() or "-") not in page.text, "handles, never session ids"
-    assert handles_on(await someone_else.get("/sessions")) != handles_on(page)
+def handles_on(page: Page) -> list[str]:
+    """The session handles a fetched sessions page offers to end."""
+    return handles_in(page.text)
+
+
+async def sessions_page(client: QuartClient) -> tuple[int, str]:
+    """GET /sessions with `client`: its status and text."""
+    response = await client.get("/sessions")
+    return response.status_code, await response.get_data(as_text=True)
+
+
+async def test_the_sessions_page_lists_exactly_this_users_sessions(idp_app: Quart) -> None:
+    async with (
+        signed_in(idp_app, sub="lister") as mine,
+        signed_in(idp_app, sub="lister"),
+        signed_in(idp_app, sub="not-lister") as someone_else,
+    ):
+        status, text = await sessions_page(mine)
+        assert status == 200
+        assert len(handles_in(text)) == 2
+        assert text.count("This browser") == 1
+        assert session_cookie(mine) not in text, "handles, never session ids"
+        theirs = handles_in((await sessions_page(someone_else))[1])
+    assert len(theirs) == 1, "the other user's page lists their one session"
+    assert set(theirs).isdisjoint(handles_in(text)), "and none of this user's"
 
 
 async def test_ending_a_session_signs_that_browser_out(
@@ -123,34 +112,34 @@ async def test_ending_a_session_signs_that_browser_out(
     other = [form for form in forms_of(page.text) if "/sessions/" in form.action][1]  # 0: here
     ended = await here.submit(page, other)
     assert ended.url.endswith("/sessions") and len(handles_on(ended)) == 1
-    assert not signed_in(await there.get("/"))
-    assert signed_in(await here.get("/"))
+    assert signed_out_on(await there.get("/"))
+    assert greeted_on(await here.get("/")) == "Ender"
 
 
-async def test_a_foreign_or_forged_handle_ends_nothing(
-    app_server: AppServer, browsers: list[aiohttp.ClientSession]
-) -> None:
-    victim, attacker = (AuthActions(app_server.url, b) for b in browsers[:2])
-    await victim.sign_in("victim")
-    await attacker.sign_in("attacker")
-    victims_handle = handles_on(await victim.get("/sessions"))[0]
-    page = await attacker.get("/sessions")
-    form = next(f for f in forms_of(page.text) if "/sessions/" in f.action)
-    for handle in (victims_handle, "0" * 32, victim.session_id() or ""):
-        form.action = f"/sessions/{handle}/end"
-        answer = await attacker.submit(page, form)
-        assert answer.status == 404, answer.text
-    assert signed_in(await victim.get("/")) and signed_in(await attacker.get("/"))
+async def test_a_foreign_or_forged_handle_ends_nothing(idp_app: Quart) -> None:
+    async with (
+        signed_in(idp_app, sub="victim", name="Victim") as victim,
+        signed_in(idp_app, sub="attacker", name="Attacker") as attacker,
+    ):
+        victims_handle = handles_in((await sessions_page(victim))[1])[0]
+        _, text = await sessions_page(attacker)
+        form = next(f for f in forms_of(text) if "/sessions/" in f.action)
+        for handle in (victims_handle, "0" * 32, session_cookie(victim)):
+            answer = await attacker.post(f"/sessions/{handle}/end", form=form.fields)
+            assert answer.status_code == 404, await answer.get_data(as_text=True)
+        assert await signed_in_as(victim) == "Victim"
+        assert await signed_in_as(attacker) == "Attacker"
 
 
-async def test_ending_a_session_needs_the_csrf_token(
-    app_server: AppServer, browsers: list[aiohttp.ClientSession]
-) -> None:
-    here, there = (AuthActions(app_server.url, b) for b in browsers[:2])
-    await here.sign_in("csrf-checked")
-    await there.sign_in("csrf-checked")
-    page = await here.get("/sessions")
-    for form in forms_of(page.text):
-        answer = await here.submit(page, form, csrf_token="forged")
-        assert answer.status == 403
-    assert signed_in(await here.get("/")) and signed_in(await there.get("/"))
+async def test_ending_a_session_needs_the_csrf_token(idp_app: Quart) -> None:
+    async with (
+        signed_in(idp_app, sub="csrf-checked", name="Checked") as here,
+        signed_in(idp_app, sub="csrf-checked", name="Checked") as there,
+    ):
+        _, text = await sessions_page(here)
+        forms = forms_of(text)
+        assert len(forms) == 4, "sign out (header), end here, end there, sign out everywhere"
+        for form in forms:
+            answer = await here.post(form.action, form={**form.fields, "csrf_token": "forged"})
+            assert answer.status_code == 403, form.action
+        assert await signed_in_as(here) == await signed_in_as(there) == "Checked"

@@ -20,7 +20,7 @@ from tests.home_page import is_signed_in, is_signed_out
 from tests.hostile_provider import REVOCATION, HostileProvider
 from tests.hostile_provider import sign_in as hostile_sign_in
 from tests.in_process_sign_in import sign_in_in_process
-from tests.integration.test_refresh import provider_post
+from tests.provider_calls import provider_post
 from tests.storage_routes import session_cookie
 
 CAP = 3

@@ -15,15 +15,16 @@ from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 import pytest
-from redis.asyncio import Redis
 
 from app.serve import SHUTDOWN_SLACK, graceful_timeout_for
-from devstack import AppServer, free_port
+from app.sessions.data import sdk_value
+from app.sessions.store import SessionStore
+from devstack import AppServer, LocalIdp, free_port
 from tests.auth_actions import SESSION_COOKIE
-from tests.conftest import SECRET_KEY, make_settings
-from tests.hostile_provider import CLIENT_ID, CLIENT_SECRET, HostileProvider
+from tests.conftest import make_settings, production_settings, server_settings
+from tests.hostile_provider import CLIENT_ID, CLIENT_SECRET, USER, HostileProvider
 from tests.server_processes import serve_process, worker_processes
-from tests.stored_session import stored_session
+from tests.stored_session import stored
 
 TOKEN_DELAY = 2.0  # seconds the provider holds the code exchange
 # The Procfile's bound with the default timeouts, and the time to close pools and exit.
@@ -39,22 +40,14 @@ async def slow_provider() -> AsyncIterator[HostileProvider]:
 
 def hostile_settings(provider: HostileProvider, redis_url: str, port: int) -> dict[str, str]:
     """Production settings for an app on `port` that signs in through `provider`."""
-    return {
-        "APP_ENV": "production",
-        "LOGTO_ENDPOINT": provider.endpoint,
-        "LOGTO_APP_ID": CLIENT_ID,
-        "LOGTO_APP_SECRET": CLIENT_SECRET,
-        "BASE_URL": f"http://127.0.0.1:{port}",
-        "REDIS_URL": redis_url,
-        "SECRET_KEY": SECRET_KEY,
-    }
+    return production_settings(provider.endpoint, (CLIENT_ID, CLIENT_SECRET), redis_url, port)
 
 
 @pytest.mark.parametrize(
     ("workers", "sent_to"), [(2, "group"), (2, "main"), (1, "group"), (1, "main")]
 )
 async def test_a_sign_in_in_flight_completes_and_is_stored_after_sigterm(
-    workers: int, sent_to: str, slow_provider: HostileProvider, redis_url: str, redis: Redis
+    workers: int, sent_to: str, slow_provider: HostileProvider, redis_url: str, store: SessionStore
 ) -> None:
     port = free_port()
     server = AppServer(hostile_settings(slow_provider, redis_url, port), port=port, workers=workers)
@@ -79,9 +72,8 @@ async def test_a_sign_in_in_flight_completes_and_is_stored_after_sigterm(
 
             status, location, session_id = await in_flight
         assert (status, location) == (302, "/")
-        stored = await stored_session(redis, session_id)
-        assert stored["user"]["sub"] == "hostile-user-1", "the session write landed in Redis"
-        assert stored["logto.idToken"]
+        session = await stored(store, session_id)  # the session write landed in Redis
+        assert session.belongs_to(USER["sub"]) and sdk_value(session.data, "idToken")
 
         code = await asyncio.to_thread(server.wait, EXIT_BOUND)
         took = time.monotonic() - signalled
@@ -91,11 +83,9 @@ async def test_a_sign_in_in_flight_completes_and_is_stored_after_sigterm(
         await asyncio.to_thread(server.stop)
 
 
-async def test_an_idle_server_stops_at_once_on_sigterm(
-    slow_provider: HostileProvider, redis_url: str
-) -> None:
+async def test_an_idle_server_stops_at_once_on_sigterm(idp: LocalIdp, redis_url: str) -> None:
     port = free_port()
-    server = AppServer(hostile_settings(slow_provider, redis_url, port), port=port, workers=2)
+    server = AppServer(server_settings(idp, redis_url, port), port=port, workers=2)
     await asyncio.to_thread(server.start)
     try:
         assert server.pid is not None

@@ -1,17 +1,17 @@
 """Session fixation, several sign-ins at once, foreign and forged callbacks, sign-out guards."""
 
-import json
-import secrets
-import time
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
-from redis.asyncio import Redis
+from quart import Quart
 from yarl import URL
 
-from app.sessions.store import session_keys
+from app.sessions.data import set_user_agent
+from app.sessions.store import SessionStore
+from app.testing import signed_in
 from devstack import AppServer, LocalIdp
 from tests.auth_actions import SESSION_COOKIE, AuthActions, Page, forms_of
+from tests.home_page import greeted_on, home, signed_in_as, signed_out_on
 from tests.stored_session import is_stored
 
 
@@ -34,17 +34,19 @@ async def finish_at_provider(auth: AuthActions, provider_url: str, username: str
     return page
 
 
-async def test_sign_in_gives_the_session_a_new_id(auth: AuthActions, redis: Redis) -> None:
+async def test_sign_in_gives_the_session_a_new_id(auth: AuthActions, store: SessionStore) -> None:
     # A session the browser already had (planted by an attacker, say) is never kept on.
-    planted = secrets.token_urlsafe(32)
-    await redis.set(session_keys(planted)[0], json.dumps({"_created": time.time()}), ex=600)
-    auth.http.cookie_jar.update_cookies({SESSION_COOKIE: planted}, URL(auth.app_url))
+    planted = store.fresh()
+    set_user_agent(planted, "the attacker's browser")
+    await store.persist(planted)
+    assert await is_stored(store, planted.sid)
+    auth.http.cookie_jar.update_cookies({SESSION_COOKIE: planted.sid}, URL(auth.app_url))
     provider_url = await provider_url_of_new_sign_in(auth)
-    home = await finish_at_provider(auth, provider_url, "fixated")
-    assert "Fixated" in home.text
+    landed = await finish_at_provider(auth, provider_url, "fixated")
+    assert greeted_on(landed) == "Fixated"
     after = auth.session_id()
-    assert after and after != planted
-    assert not await is_stored(redis, planted)
+    assert after and after != planted.sid
+    assert not await is_stored(store, planted.sid)
 
 
 async def test_two_tabs_signing_in_at_once_both_complete(
@@ -57,6 +59,8 @@ async def test_two_tabs_signing_in_at_once_both_complete(
     landed_second = await finish_at_provider(auth, second_tab, "tabby")
     assert landed_second.status == 200
     assert landed_second.url == f"{app_server.url}/sign-out"
+    assert 'id="confirm-sign-out"' in landed_second.text, "the sign-out page of a signed-in user"
+    assert greeted_on(await auth.get("/")) == "Tabby", "both sign-ins left the browser signed in"
 
 
 async def test_only_the_five_newest_sign_ins_are_kept(auth: AuthActions) -> None:
@@ -64,7 +68,7 @@ async def test_only_the_five_newest_sign_ins_are_kept(auth: AuthActions) -> None
     oldest = await auth.get(f"/callback?code=x&state={state_of(started[0])}")
     assert oldest.status == 400 and "unknown or expired" in oldest.text
     newest = await finish_at_provider(auth, started[-1], "fifth")
-    assert "Fifth" in newest.text
+    assert greeted_on(newest) == "Fifth"
 
 
 async def test_state_from_another_browser_is_refused(
@@ -75,7 +79,7 @@ async def test_state_from_another_browser_is_refused(
         attacker = AuthActions(app_server.url, other)
         page = await attacker.get(f"/callback?code=stolen&state={victim_state}")
         assert page.status == 400 and "unknown or expired" in page.text
-        assert 'id="sign-in"' in (await attacker.get("/")).text
+        assert signed_out_on(await attacker.get("/"))
 
 
 async def test_callback_from_another_issuer_is_refused(auth: AuthActions, idp: LocalIdp) -> None:
@@ -92,31 +96,28 @@ async def test_missing_state_is_refused(auth: AuthActions) -> None:
     assert page.status == 400 and "no state" in page.text
 
 
-async def test_sign_in_while_signed_in_goes_straight_to_next(auth: AuthActions) -> None:
-    await auth.sign_in("already")
-    async with auth.http.get(
-        f"{auth.app_url}/sign-in?next=/profile", allow_redirects=False
-    ) as resp:
-        assert resp.status == 302 and resp.headers["Location"] == "/profile"
-    assert "Already" in (await auth.get("/")).text
+async def test_sign_in_while_signed_in_goes_straight_to_next(idp_app: Quart) -> None:
+    async with signed_in(idp_app, sub="already", name="Already") as client:
+        response = await client.get("/sign-in?next=/profile")
+        assert response.status_code == 302 and response.headers["Location"] == "/profile"
+        assert await signed_in_as(client) == "Already"
 
 
-async def test_cross_site_sign_out_is_refused(auth: AuthActions) -> None:
-    await auth.sign_in("crosser")
-    home = await auth.get("/")
-    token = next(f for f in forms_of(home.text) if f.action.endswith("/sign-out")).fields
-    for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
-        async with auth.http.post(
-            f"{auth.app_url}/sign-out", data=token, headers=headers, allow_redirects=False
-        ) as resp:
-            assert resp.status == 403
-    assert "Crosser" in (await auth.get("/")).text
+async def test_cross_site_sign_out_is_refused(idp_app: Quart) -> None:
+    async with signed_in(idp_app, sub="crosser", name="Crosser") as client:
+        _, text = await home(client)
+        token = next(f for f in forms_of(text) if f.action.endswith("/sign-out")).fields
+        assert token["csrf_token"], "the sign-out form carries the session's CSRF token"
+        for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
+            response = await client.post("/sign-out", form=token, headers=headers)
+            assert response.status_code == 403, headers
+        assert await signed_in_as(client) == "Crosser"
 
 
 async def test_sign_out_response_is_not_cached(auth: AuthActions) -> None:
     await auth.sign_in("nocache")
-    home = await auth.get("/")
-    form = next(f for f in forms_of(home.text) if f.action.endswith("/sign-out"))
+    page = await auth.get("/")
+    form = next(f for f in forms_of(page.text) if f.action.endswith("/sign-out"))
     async with auth.http.post(
         f"{auth.app_url}/sign-out", data=form.fields, allow_redirects=False
     ) as resp:

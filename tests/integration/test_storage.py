@@ -4,11 +4,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 from quart import Quart
-from redis.asyncio import Redis
 
-from app.sessions.store import session_keys
+from app.sessions.data import sdk_value
+from app.sessions.store import SessionStore
 from tests.conftest import make_settings
 from tests.storage_routes import body, serving_storage_app, session_cookie
+from tests.stored_session import stored
 
 
 @pytest.fixture
@@ -18,27 +19,27 @@ async def storage_app(redis_url: str) -> AsyncIterator[Quart]:
         yield app
 
 
-async def test_values_round_trip_through_redis(storage_app: Quart, redis: Redis) -> None:
+async def test_values_round_trip_through_redis(storage_app: Quart, store: SessionStore) -> None:
     client = storage_app.test_client()
     assert await body(client, "/_test/get/idToken") == "<none>"
     await body(client, "/_test/set/idToken/eyJ.token.value")
     assert await body(client, "/_test/get/idToken") == "eyJ.token.value"
 
     session_id = session_cookie(client)
-    stored = await redis.get(session_keys(session_id)[0])
-    assert stored is not None and "eyJ.token.value" in stored
+    assert sdk_value((await stored(store, session_id)).data, "idToken") == "eyJ.token.value"
     assert "eyJ" not in session_id, "the browser holds only an opaque id"
     assert len(session_id) >= 43, "at least 256 bits of url-safe base64"
 
 
-async def test_delete_removes_the_value(storage_app: Quart, redis: Redis) -> None:
+async def test_delete_removes_the_value(storage_app: Quart, store: SessionStore) -> None:
     client = storage_app.test_client()
     await body(client, "/_test/set/refreshToken/rt-1")
     await body(client, "/_test/set/idToken/it-1")
     await body(client, "/_test/delete/refreshToken")
     assert await body(client, "/_test/get/refreshToken") == "<none>"
-    stored = await redis.get(session_keys(session_cookie(client))[0])
-    assert stored is not None and "rt-1" not in stored and "it-1" in stored
+    data = (await stored(store, session_cookie(client))).data
+    assert sdk_value(data, "refreshToken") is None and sdk_value(data, "idToken") == "it-1"
+    assert "rt-1" not in str(data), "nothing of the deleted value is left"
 
 
 async def test_sessions_of_two_browsers_stay_apart(storage_app: Quart) -> None:

@@ -10,12 +10,16 @@ from collections.abc import Iterator
 import aiohttp
 import pytest
 from quart import Quart
-from redis.asyncio import Redis
 
+from app.sessions.store import SessionStore
+from app.testing import signed_in
 from devstack import AppServer, LocalIdp, free_port
 from tests.auth_actions import AuthActions
-from tests.conftest import CLIENT_ID, CLIENT_SECRET, provider_for, server_settings
-from tests.hostile_provider import HostileProvider, is_signed_in, serving_app, sign_in
+from tests.conftest import API_RESOURCE, LOGTO_SCOPES, provider_for, server_settings
+from tests.home_page import is_signed_in, signed_in_as, signed_out_on
+from tests.hostile_provider import HostileProvider, serving_app, sign_in
+from tests.in_process_sign_in import in_process_settings, serving_in_process, sign_in_in_process
+from tests.provider_calls import revoke
 from tests.stored_session import stored_refresh_token
 
 # A token of 6 s is kept for 5 s (a tenth of its life early, at least 1 s): the SDK's own
@@ -69,17 +73,14 @@ async def test_racing_requests_on_two_workers_refresh_once_per_expiry(
 
 
 async def test_a_refused_refresh_signs_out(
-    auth: AuthActions, idp: LocalIdp, redis: Redis, http: aiohttp.ClientSession
+    auth: AuthActions, idp: LocalIdp, store: SessionStore
 ) -> None:
     await auth.sign_in("refused")
-    refresh_token = await stored_refresh_token(redis, auth.session_id() or "")
-    form = {"token": refresh_token, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
-    async with http.post(f"{idp.issuer}/token/revocation", data=form) as response:
-        assert response.status == 200
+    refresh_token = await stored_refresh_token(store, auth.session_id() or "")
+    assert (await revoke(idp, refresh_token)).status == 200
     page = await auth.get("/call-api")  # needs a refresh: no API token yet
     assert page.status == 401 and "Sign in again" in page.text
-    home = await auth.get("/")
-    assert 'id="sign-in"' in home.text and 'id="sign-out"' not in home.text
+    assert signed_out_on(await auth.get("/"))
 
 
 async def test_organizations_list_both_with_roles_and_token_permissions(
@@ -111,30 +112,38 @@ async def test_a_resource_logto_will_not_grant_is_explained_and_keeps_the_user(
         assert await is_signed_in(client)
 
 
-async def test_an_api_that_is_down_is_explained(redis_url: str, hostile: HostileProvider) -> None:
-    down = f"http://127.0.0.1:{free_port()}/api/me"
-    settings = {"API_RESOURCE": "https://api.example.test", "API_URL": down}
-    async with serving_app(hostile, redis_url, **settings) as app:
-        client = app.test_client()
-        assert (await sign_in(client, hostile))[0] == 302
-        text = html.unescape(await (await client.get("/call-api")).get_data(as_text=True))
-        assert 'id="api-problem"' in text and "could not be reached" in text
-
-
-async def test_organizations_explain_how_to_turn_them_on(
-    hostile_app: Quart, hostile: HostileProvider
+async def test_an_api_that_is_down_is_explained(
+    redis_url: str, idp: LocalIdp, app_ports: list[int], http: aiohttp.ClientSession
 ) -> None:
-    client = hostile_app.test_client()
-    assert (await sign_in(client, hostile))[0] == 302
-    text = await (await client.get("/organizations")).get_data(as_text=True)
+    down = f"http://127.0.0.1:{free_port()}/api/me"
+    settings = in_process_settings(
+        idp,
+        redis_url,
+        app_ports,
+        API_RESOURCE=API_RESOURCE,
+        LOGTO_SCOPES=LOGTO_SCOPES,
+        API_URL=down,
+    )
+    async with serving_in_process(settings) as app:
+        client = app.test_client()
+        assert (await sign_in_in_process(client, http, "api-down")).status_code == 302
+        response = await client.get("/call-api")
+        text = html.unescape(await response.get_data(as_text=True))
+        assert response.status_code == 200, text
+        assert 'id="api-problem"' in text and "could not be reached" in text
+        assert await signed_in_as(client) == "Api-down", "the user stays signed in"
+
+
+async def test_organizations_explain_how_to_turn_them_on(idp_app: Quart) -> None:
+    async with signed_in(idp_app, sub="no-orgs") as client:  # the default scopes: no organizations
+        response = await client.get("/organizations")
+        text = await response.get_data(as_text=True)
+    assert response.status_code == 200
     assert 'id="organizations-off"' in text and "urn:logto:scope:organizations" in text
 
 
-async def test_call_api_without_an_api_is_a_404_page(
-    hostile_app: Quart, hostile: HostileProvider
-) -> None:
-    client = hostile_app.test_client()
-    assert (await sign_in(client, hostile))[0] == 302
-    response = await client.get("/call-api")
+async def test_call_api_without_an_api_is_a_404_page(idp_app: Quart) -> None:
+    async with signed_in(idp_app, sub="no-api") as client:  # no API_RESOURCE
+        response = await client.get("/call-api")
     assert response.status_code == 404
     assert "API_RESOURCE" in await response.get_data(as_text=True)

@@ -27,6 +27,7 @@ from devstack import LocalIdp, ManagedProcess, free_port
 from devstack.app_server import procfile_command
 from devstack.ports import LOOPBACK
 from tests.conftest import server_settings
+from tests.home_page import shows_signed_out
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = REPO_ROOT / "templates"
@@ -178,6 +179,7 @@ def test_app_from_the_wheel_serves_its_pages_and_static_files(
     assert "<title>Home · Logto Quart</title>" in page
     assert '<link rel="stylesheet" href="/static/app.css">' in page
     assert 'id="sign-in" href="/sign-in"' in page
+    assert shows_signed_out(status, page), "the templates in the wheel render the home page"
 
     status, headers, body = server.get("/static/app.css")
     assert status == 200, server.log()

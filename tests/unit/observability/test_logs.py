@@ -1,4 +1,4 @@
-"""Log redaction and formats, request ids, and the bounded label values of the metrics."""
+"""Log redaction (of credentials and the configured secrets) and the JSON and text formats."""
 
 from __future__ import annotations
 
@@ -6,15 +6,9 @@ import json
 import logging
 import sys
 
-import aiohttp
 import pytest
-from logto import LogtoException
-from multidict import CIMultiDict, CIMultiDictProxy
-from yarl import URL
 
 from app.config import Settings
-from app.errors import AppError
-from app.observability import metrics
 from app.observability.logs import (
     JsonFormatter,
     RedactingFilter,
@@ -22,7 +16,6 @@ from app.observability.logs import (
     TextFormatter,
     configured_secrets,
 )
-from app.observability.request_hooks import request_id
 
 JWT = "eyJhbGciOiJFUzM4NCIsImtpZCI6ImsxIn0.eyJzdWIiOiJ1c2VyLTEiLCJub25jZSI6Im4ifQ.c2lnbmF0dXJl"
 OPAQUE = "Rk3pQ9sLx2ZbT7yWm4Nc8Vd1Hf6Jg0KeAaBbCcDdEe1"  # like a session id or Logto token
@@ -111,74 +104,3 @@ def test_a_text_line_carries_the_request_id() -> None:
     entry.request_id, entry.route = "rid-2", "/"
     line = TextFormatter().format(entry)
     assert " WARNING " in line and "app request_id=rid-2: hello (route=/)" in line
-
-
-def test_log_format_is_json_in_production_and_text_elsewhere() -> None:
-    def settings(**values: object) -> Settings:
-        return Settings(_env_file=None, **values)  # type: ignore[arg-type]
-
-    assert settings(APP_ENV="production").log_format == "json"
-    assert settings(APP_ENV="development").log_format == "text"
-    assert settings(APP_ENV="production", LOG_FORMAT="text").log_format == "text"
-    assert settings(APP_ENV="test", LOG_FORMAT="json").log_format == "json"
-    assert settings(ACCESS_LOG="").ACCESS_LOG is False
-    assert settings(ACCESS_LOG="1").ACCESS_LOG is True
-
-
-@pytest.mark.parametrize("incoming", ["abc", "Heroku-1.2_3", "x" * 128])
-def test_a_valid_incoming_request_id_is_kept(incoming: str) -> None:
-    assert request_id(incoming) == incoming
-
-
-@pytest.mark.parametrize("incoming", [None, "", "x" * 129, "a b", "a\nb", "é", "<script>"])
-def test_any_other_request_id_is_replaced(incoming: str | None) -> None:
-    generated = request_id(incoming)
-    assert generated != incoming and len(generated) == 32
-    assert request_id(incoming) != generated
-
-
-@pytest.mark.parametrize(
-    ("url", "endpoint"),
-    [
-        ("https://t.logto.app/oidc/.well-known/openid-configuration", "discovery"),
-        ("https://t.logto.app/oidc/jwks", "jwks"),
-        ("https://t.logto.app/oidc/token", "token"),
-        ("https://t.logto.app/oidc/me", "userinfo"),
-        ("https://t.logto.app/oidc/token/revocation", "revocation"),
-        ("https://t.logto.app/oidc/anything-else?x=1", "other"),
-    ],
-)
-def test_provider_endpoints_are_named_from_the_path(url: str, endpoint: str) -> None:
-    assert metrics.endpoint_of(url) == endpoint
-
-
-def test_label_values_come_from_fixed_sets() -> None:
-    url = URL("http://x/oidc/token")
-    request_info = aiohttp.RequestInfo(url, "POST", CIMultiDictProxy(CIMultiDict()), url)
-
-    def response_error(status: int) -> aiohttp.ClientResponseError:
-        return aiohttp.ClientResponseError(request_info, (), status=status)
-
-    results = {
-        None: "ok",
-        LogtoException("invalid_grant"): "refused",
-        response_error(404): "refused",
-        response_error(503): "error",
-        aiohttp.ClientConnectionError("refused"): "unreachable",
-        TimeoutError(): "timeout",
-        ValueError("not JSON"): "error",
-    }
-    for error, result in results.items():
-        assert metrics.provider_result(error) == result
-        assert result in metrics.PROVIDER_RESULTS
-    for status, reason in [(400, "rejected"), (502, "provider"), (504, "provider"), (503, "store")]:
-        assert metrics.sign_in_failure_reason(AppError(status, "x")) == reason
-    assert metrics.sign_in_failure_reason(RuntimeError()) == "error"
-    assert metrics.refresh_result(AppError(401, "gone")) == "refused"
-    assert metrics.refresh_result(AppError(403, "no token")) == "unavailable"
-    assert metrics.refresh_result(aiohttp.ClientConnectionError()) == "error"
-
-
-def test_unusual_methods_share_one_label() -> None:
-    metrics.observe_request("BREW", "/", 405, 0.001)
-    assert ("other", "/", 405) in metrics._request_counters

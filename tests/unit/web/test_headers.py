@@ -1,4 +1,5 @@
-"""Framing is refused on every response, error pages and static files included; HSTS under https."""
+"""Framing is refused on every response, error pages and static files included; HSTS under
+https; pages carry the content security policy, nosniff and no-store."""
 
 from __future__ import annotations
 
@@ -98,3 +99,12 @@ async def test_hsts_is_sent_exactly_when_base_url_is_https(
     assert len(sent) == 1, sent
     max_age = re.fullmatch(r"\s*max-age=(\d+)\s*(;.*)?", sent[0], flags=re.IGNORECASE)
     assert max_age is not None and int(max_age.group(1)) >= ONE_YEAR, sent[0]
+
+
+async def test_pages_carry_security_headers(app: Quart) -> None:
+    response = await app.test_client().get("/")
+    assert response.status_code == 200
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'none'" in csp and "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "no-store"
