@@ -83,3 +83,12 @@ async def back_to_the_app(
         async with http.get(location, allow_redirects=False) as hop:
             location = urljoin(location, hop.headers.get("Location", ""))
     raise AssertionError(f"the provider never sent the browser back: {location}")
+
+
+async def browser_signed_in(app: Quart, username: str) -> QuartClient:
+    """A new browser (its own provider session too) signed in to `app` as `username`."""
+    client = app.test_client()
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        callback = await sign_in_in_process(client, http, username)
+        assert callback.status_code == 302, await callback.get_data(as_text=True)
+    return client

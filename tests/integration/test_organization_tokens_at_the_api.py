@@ -7,7 +7,6 @@ tokens only for its organization URN audience, not for an API resource with an
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,25 +15,13 @@ from quart import Quart, g
 from quart.typing import ResponseReturnValue
 
 from app.auth import require_access_token
-from tests.hostile_provider import CLIENT_ID, HostileProvider, serving_app
-
-RESOURCE = "https://api.example.test"
+from tests.hostile_provider import HostileProvider, serving_app
+from tests.integration.test_api_bearer import ACCESS_TOKENS, RESOURCE
 
 
 def token(provider: HostileProvider, **changes: Any) -> str:
     """An access token for RESOURCE with read:reports, with `changes` to its claims."""
-    now = int(time.time())
-    claims = {
-        "iss": provider.issuer,
-        "aud": RESOURCE,
-        "sub": "user-1",
-        "client_id": CLIENT_ID,
-        "scope": "read:reports",
-        "iat": now,
-        "exp": now + 600,
-        **changes,
-    }
-    return provider.key.sign(claims, typ="at+jwt")
+    return ACCESS_TOKENS.token(sub="user-1", scope="read:reports", **changes)(provider)
 
 
 @pytest.fixture

@@ -12,22 +12,20 @@ import os
 import signal
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
-import aiohttp
 import pytest
 from quart import Quart
 from quart.typing import TestClientProtocol as QuartClient
 from redis.asyncio import Redis
 
-from app import create_app
 from devstack import LocalIdp, RedisServer
 from devstack.redis_cluster import RedisClusterSet
 from devstack.redis_sentinel import RedisSentinelSet
 from tests.auth_actions import forms_of
-from tests.conftest import CLIENT_ID, CLIENT_SECRET, make_settings
 from tests.home_page import is_signed_out
-from tests.in_process_sign_in import sign_in_in_process
+from tests.in_process_sign_in import browser_signed_in
+from tests.local_app import local_app
 from tests.storage_routes import session_cookie
 
 REDIS_TIMEOUT = 2.0  # the app's; WAIT is bounded by half of it
@@ -45,28 +43,9 @@ def cluster() -> Iterator[RedisClusterSet]:
         yield nodes
 
 
-@asynccontextmanager
-async def app_on(redis_url: str, idp: LocalIdp, port: int) -> AsyncIterator[Quart]:
+def app_on(redis_url: str, idp: LocalIdp, port: int) -> AbstractAsyncContextManager[Quart]:
     """The app in-process on `redis_url` and the real provider."""
-    app = create_app(
-        make_settings(
-            REDIS_URL=redis_url,
-            REDIS_TIMEOUT=REDIS_TIMEOUT,
-            LOGTO_ENDPOINT=idp.endpoint,
-            LOGTO_APP_ID=CLIENT_ID,
-            LOGTO_APP_SECRET=CLIENT_SECRET,
-            BASE_URL=f"http://127.0.0.1:{port}",
-        )
-    )
-    async with app.test_app():
-        yield app
-
-
-async def signed_in_browser(app: Quart, username: str) -> QuartClient:
-    client = app.test_client()
-    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-        assert (await sign_in_in_process(client, http, username)).status_code == 302
-    return client
+    return local_app(redis_url, idp, port, REDIS_TIMEOUT=REDIS_TIMEOUT)
 
 
 async def sign_out(client: QuartClient) -> int:
@@ -119,7 +98,7 @@ async def test_sentinel_sign_out_waits_for_the_replica(
     sentinel: RedisSentinelSet, idp: LocalIdp, app_ports: list[int]
 ) -> None:
     async with app_on(sentinel.url, idp, app_ports[0]) as app:
-        browser = await signed_in_browser(app, "replicated")
+        browser = await browser_signed_in(app, "replicated")
         sid = session_cookie(browser)
         async with monitoring(sentinel.current_primary()) as seen:
             assert await sign_out(browser) == 302
@@ -134,7 +113,7 @@ async def test_sentinel_sign_out_completes_when_no_replica_answers(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     async with app_on(sentinel.url, idp, app_ports[0]) as app:
-        browser = await signed_in_browser(app, "unreplicated")
+        browser = await browser_signed_in(app, "unreplicated")
         replica = sentinel.replicas[0]
         assert replica.pid is not None
         os.kill(replica.pid, signal.SIGSTOP)
@@ -153,7 +132,7 @@ async def test_cluster_sign_out_waits_on_the_node_that_held_the_session(
     cluster: RedisClusterSet, idp: LocalIdp, app_ports: list[int]
 ) -> None:
     async with app_on(cluster.url, idp, app_ports[0]) as app:
-        browser = await signed_in_browser(app, "clustered")
+        browser = await browser_signed_in(app, "clustered")
         sid = session_cookie(browser)
         primary = cluster.primary_for(f"session:{{{sid}}}")
         async with monitoring(primary) as seen:

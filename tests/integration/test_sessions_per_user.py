@@ -7,19 +7,16 @@ import logging
 import re
 from collections.abc import AsyncIterator
 
-import aiohttp
 import pytest
 from quart import Quart
-from quart.typing import TestClientProtocol as QuartClient
 
-from app import create_app
 from devstack import LocalIdp
 from tests.auth_actions import forms_of
-from tests.conftest import CLIENT_ID, CLIENT_SECRET, make_settings
 from tests.home_page import is_signed_in, is_signed_out
 from tests.hostile_provider import REVOCATION, HostileProvider
 from tests.hostile_provider import sign_in as hostile_sign_in
-from tests.in_process_sign_in import sign_in_in_process
+from tests.in_process_sign_in import browser_signed_in
+from tests.local_app import local_app
 from tests.provider_calls import provider_post
 from tests.storage_routes import session_cookie
 
@@ -29,26 +26,8 @@ CAP = 3
 @pytest.fixture
 async def capped_app(redis_url: str, idp: LocalIdp, app_ports: list[int]) -> AsyncIterator[Quart]:
     """The app in-process on the real provider, at most CAP sessions per user."""
-    app = create_app(
-        make_settings(
-            REDIS_URL=redis_url,
-            LOGTO_ENDPOINT=idp.endpoint,
-            LOGTO_APP_ID=CLIENT_ID,
-            LOGTO_APP_SECRET=CLIENT_SECRET,
-            BASE_URL=f"http://127.0.0.1:{app_ports[0]}",
-            MAX_SESSIONS_PER_USER=CAP,
-        )
-    )
-    async with app.test_app():
+    async with local_app(redis_url, idp, app_ports[0], MAX_SESSIONS_PER_USER=CAP) as app:
         yield app
-
-
-async def browser_signed_in(app: Quart, username: str) -> QuartClient:
-    """A new browser (its own provider session too) signed in as `username`."""
-    client = app.test_client()
-    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-        assert (await sign_in_in_process(client, http, username)).status_code == 302
-    return client
 
 
 async def test_a_sign_in_beyond_the_cap_ends_the_least_recently_used_session(

@@ -14,15 +14,15 @@ from collections.abc import AsyncIterator, Iterator
 
 import aiohttp
 import pytest
-from quart import Quart
+from quart import Blueprint, Quart
 from quart.typing import ResponseReturnValue
 
-from app import create_app
 from app.auth import login_required, logto
 from app.errors import AppError
 from devstack import LocalIdp, free_port
-from tests.conftest import API_RESOURCE, CLIENT_ID, CLIENT_SECRET, make_settings, provider_for
+from tests.conftest import provider_for
 from tests.in_process_sign_in import sign_in_in_process
+from tests.local_app import local_app
 from tests.storage_routes import session_cookie
 
 ACCESS_TOKEN_TTL = 2  # kept until 1 s before expiry: stale 2 s after it was issued
@@ -41,18 +41,9 @@ def port_and_idp() -> Iterator[tuple[int, LocalIdp]]:
 async def racing_app(redis_url: str, port_and_idp: tuple[int, LocalIdp]) -> AsyncIterator[Quart]:
     """The app in-process, with a page that asks for a token Logto refuses, then lingers."""
     port, idp = port_and_idp
-    app = create_app(
-        make_settings(
-            REDIS_URL=redis_url,
-            LOGTO_ENDPOINT=idp.endpoint,
-            LOGTO_APP_ID=CLIENT_ID,
-            LOGTO_APP_SECRET=CLIENT_SECRET,
-            BASE_URL=f"http://127.0.0.1:{port}",
-            API_RESOURCE=API_RESOURCE,
-        )
-    )
+    lingering = Blueprint("lingering", __name__)
 
-    @app.get("/_test/refused-then-linger")
+    @lingering.get("/_test/refused-then-linger")
     @login_required
     async def refused_then_linger() -> ResponseReturnValue:
         try:
@@ -62,7 +53,7 @@ async def racing_app(redis_url: str, port_and_idp: tuple[int, LocalIdp]) -> Asyn
         await asyncio.sleep(WINDOW)
         return "done"
 
-    async with app.test_app():
+    async with local_app(redis_url, idp, port, blueprints=[lingering]) as app:
         yield app
 
 

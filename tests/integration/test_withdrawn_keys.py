@@ -14,23 +14,13 @@ import pytest
 from quart import Quart
 
 from app.oidc import keys as jwks
-from tests.hostile_provider import CLIENT_ID, JWKS, HostileProvider, SigningKey, serving_app
-
-RESOURCE = "https://api.example.test"
+from tests.hostile_provider import JWKS, HostileProvider, SigningKey, serving_app
+from tests.integration.test_api_bearer import ACCESS_TOKENS, RESOURCE
 
 
 def access_token(provider: HostileProvider, key: SigningKey) -> str:
     """A valid access token for RESOURCE, signed with `key`."""
-    now = int(time.time())
-    claims = {
-        "iss": provider.issuer,
-        "aud": RESOURCE,
-        "sub": "user-1",
-        "client_id": CLIENT_ID,
-        "iat": now,
-        "exp": now + 600,
-    }
-    return key.sign(claims, typ="at+jwt")
+    return key.sign(ACCESS_TOKENS.claims(provider), typ="at+jwt")
 
 
 @pytest.fixture
