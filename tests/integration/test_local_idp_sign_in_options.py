@@ -548,9 +548,8 @@ async def test_account_center_off_refuses_every_call(account_center: Browser) ->
     assert switched["enabled"] is False
     for method, body in (("GET", None), ("PATCH", {"name": "Off"})):
         status, answer = await browser.my_account(method, token, body)
-        assert status == 400, (
-            "Logto's koa-account-center: assertThat(..., 'account_center.not_enabled')"
-        )
+        expected = "Logto's koa-account-center: assertThat(..., 'account_center.not_enabled')"
+        assert status == 400, expected
         assert answer == {
             "code": "account_center.not_enabled",
             "message": "Account center is not enabled.",
